@@ -1,0 +1,1 @@
+"""MILE platform library: the mechanisms every service shares, and no domain code."""

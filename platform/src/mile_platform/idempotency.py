@@ -1,0 +1,60 @@
+"""``Idempotency-Key`` for HTTP writes: a repeat returns the first response.
+
+The key is claimed inside the command's own transaction, so the stored response
+and the state change commit together; a concurrent repeat waits on the row lock
+and then replays. Reusing a key for a different request is a 422.
+"""
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+from pydantic import BaseModel
+
+from mile_platform.errors import DomainError
+
+
+class IdempotencyKeyReused(DomainError):
+    title = "Idempotency-Key reused with a different request"
+
+
+def fingerprint(payload: Any) -> str:
+    data = payload.model_dump(mode="json") if isinstance(payload, BaseModel) else payload
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+async def run_once(
+    conn: asyncpg.Connection,
+    *,
+    scope: str,
+    key: str | None,
+    request: Any,
+    command: Callable[[], Awaitable[tuple[int, Any]]],
+) -> tuple[int, Any]:
+    """Run ``command`` (returning status and JSON body) at most once per key.
+
+    Must be called inside a transaction, the same one the command writes in.
+    """
+    if key is None:
+        return await command()
+    print_ = fingerprint(request)
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))", scope, key)
+    row = await conn.fetchrow(
+        "SELECT fingerprint, status, body FROM mile_idempotency WHERE scope = $1 AND key = $2", scope, key
+    )
+    if row is not None:
+        if row["fingerprint"] != print_:
+            raise IdempotencyKeyReused(f"Idempotency-Key {key!r} was used for another request")
+        return row["status"], json.loads(row["body"])
+    status, body = await command()
+    await conn.execute(
+        "INSERT INTO mile_idempotency (scope, key, fingerprint, status, body) VALUES ($1, $2, $3, $4, $5::jsonb)",
+        scope,
+        key,
+        print_,
+        status,
+        json.dumps(body, default=str),
+    )
+    return status, body

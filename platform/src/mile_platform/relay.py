@@ -1,0 +1,136 @@
+"""Outbox relay: publishes pending outbox rows in order, then marks them published.
+
+One relay per service holds a PostgreSQL advisory lock; other replicas wait as
+standbys. It wakes on LISTEN/NOTIFY and polls as a fallback, sends a batch
+without awaiting each record, awaits every acknowledgement (``acks=all``) and
+only then marks the batch published. A crash between send and mark re-sends the
+batch: consumers deduplicate by event id, so that is harmless, whereas marking
+first could lose events.
+"""
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+from datetime import UTC, datetime
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from opentelemetry import trace
+
+from mile_platform import metrics
+from mile_platform.errors import is_transient
+from mile_platform.outbox import NOTIFY_CHANNEL
+from mile_platform.telemetry import context_from, current_traceparent, tracer
+
+log = logging.getLogger(__name__)
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        *,
+        service: str,
+        database_url: str,
+        producer: AIOKafkaProducer,
+        batch_size: int,
+        poll_interval_s: float,
+    ) -> None:
+        self.service = service
+        self._database_url = database_url
+        self._producer = producer
+        self._batch_size = batch_size
+        self._poll_interval_s = poll_interval_s
+        self._lock_key = int.from_bytes(hashlib.sha256(f"relay:{service}".encode()).digest()[:4])
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.is_leader = False
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"outbox-relay-{self.service}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        backoff = 0.5
+        while True:
+            try:
+                await self._lead()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the relay must outlive any outage
+                level = logging.WARNING if is_transient(exc) else logging.ERROR
+                log.log(level, "outbox relay interrupted: %r; retrying in %.1fs", exc, backoff)
+                self.is_leader = False
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
+            else:
+                backoff = 0.5
+
+    async def _lead(self) -> None:
+        """Hold the advisory lock on a dedicated connection and relay until cancelled."""
+        conn: asyncpg.Connection = await asyncpg.connect(self._database_url)
+        try:
+            while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", self._lock_key):
+                await asyncio.sleep(self._poll_interval_s * 5)
+            self.is_leader = True
+            await conn.add_listener(NOTIFY_CHANNEL, lambda *_: self._wake.set())
+            while True:
+                self._wake.clear()
+                sent = await self._relay_batch(conn)
+                if sent < self._batch_size:
+                    await self._refresh_gauges(conn)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
+        finally:
+            self.is_leader = False
+            with contextlib.suppress(Exception):
+                await conn.close()
+
+    async def _relay_batch(self, conn: asyncpg.Connection) -> int:
+        rows = await conn.fetch(
+            """SELECT id, topic, key, headers, payload FROM mile_outbox
+               WHERE published_at IS NULL ORDER BY id LIMIT $1""",
+            self._batch_size,
+        )
+        if not rows:
+            return 0
+        pending = []
+        for row in rows:
+            headers = [(k, v.encode()) for k, v in json.loads(row["headers"])]
+            stored = dict(headers).get("traceparent")
+            with tracer().start_as_current_span(
+                f"publish {row['topic']}",
+                context=context_from(stored.decode() if stored else None),
+                kind=trace.SpanKind.PRODUCER,
+                attributes={"messaging.system": "kafka", "messaging.destination.name": row["topic"]},
+            ):
+                traceparent = current_traceparent()
+                if traceparent:
+                    headers = [(k, v) for k, v in headers if k != "traceparent"]
+                    headers.append(("traceparent", traceparent.encode()))
+                pending.append(
+                    await self._producer.send(
+                        row["topic"], value=row["payload"], key=row["key"].encode(), headers=headers
+                    )
+                )
+        await asyncio.gather(*pending)
+        await conn.execute(
+            "UPDATE mile_outbox SET published_at = now() WHERE id = ANY($1::bigint[])",
+            [row["id"] for row in rows],
+        )
+        metrics.OUTBOX_PUBLISHED.labels(self.service).inc(len(rows))
+        return len(rows)
+
+    async def _refresh_gauges(self, conn: asyncpg.Connection) -> None:
+        row = await conn.fetchrow(
+            "SELECT count(*) AS n, min(created_at) AS oldest FROM mile_outbox WHERE published_at IS NULL"
+        )
+        metrics.OUTBOX_PENDING.labels(self.service).set(row["n"])
+        age = (datetime.now(UTC) - row["oldest"]).total_seconds() if row["oldest"] else 0.0
+        metrics.OUTBOX_OLDEST_AGE.labels(self.service).set(age)

@@ -1,0 +1,100 @@
+"""What a running service holds: settings, pool, Kafka clients, relay and consumer.
+
+Every service builds one ``Runtime`` the same way (``mile_platform.app``); the
+FastAPI lifespan starts its parts in dependency order and stops them in reverse.
+"""
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from faststream.kafka import KafkaBroker
+
+from mile_platform.broker import make_broker, make_producer
+from mile_platform.migrations import apply_migrations
+from mile_platform.relay import OutboxRelay
+from mile_platform.settings import ServiceSettings
+from mile_platform.subscriber import Consumer, ReliableSubscriber
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    service: str
+    settings: ServiceSettings
+    migration_packages: list[str]
+    consumer: Consumer | None = None
+    pool: asyncpg.Pool | None = None
+    broker: KafkaBroker = field(init=False)
+    producer: AIOKafkaProducer | None = None  # aiokafka clients must be made inside the event loop
+    relay: OutboxRelay | None = None
+    migrated: bool = False
+
+    def __post_init__(self) -> None:
+        self.broker = make_broker(
+            self.settings.kafka, service=self.service, idempotence=self.settings.platform.kafka_idempotence
+        )
+        if self.consumer is not None:
+            ReliableSubscriber(
+                service=self.service,
+                consumer=self.consumer,
+                pool=self.db,
+                producer=self.kafka_producer,
+                settings=self.settings.platform,
+            ).register(self.broker)
+
+    def db(self) -> asyncpg.Pool:
+        if self.pool is None:
+            raise RuntimeError("database pool not started")
+        return self.pool
+
+    def kafka_producer(self) -> AIOKafkaProducer:
+        if self.producer is None:
+            raise RuntimeError("producer not started")
+        return self.producer
+
+    async def start(self) -> None:
+        platform = self.settings.platform
+        self.pool = await _retry_connect(self.settings)
+        await apply_migrations(self.pool, self.migration_packages)
+        self.migrated = True
+        self.producer = make_producer(
+            self.settings.kafka, service=self.service, idempotence=platform.kafka_idempotence
+        )
+        await self.producer.start()
+        self.relay = OutboxRelay(
+            service=self.service,
+            database_url=self.settings.database_url,
+            producer=self.producer,
+            batch_size=platform.relay_batch_size,
+            poll_interval_s=platform.relay_poll_interval_s,
+        )
+        await self.relay.start()
+        await self.broker.start()
+
+    async def stop(self) -> None:
+        await self.broker.stop()
+        if self.relay is not None:
+            await self.relay.stop()
+        if self.producer is not None:
+            await self.producer.stop()
+        if self.pool is not None:
+            await self.pool.close()
+
+
+async def _retry_connect(settings: ServiceSettings, attempts: int = 30) -> asyncpg.Pool:
+    """The database may still be starting beside us: wait for it a little."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return await asyncpg.create_pool(
+                settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max
+            )
+        except (OSError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError) as exc:
+            if attempt == attempts:
+                raise
+            log.warning("database not reachable yet (%r); retrying", exc)
+            await asyncio.sleep(1)
+    raise AssertionError("unreachable")

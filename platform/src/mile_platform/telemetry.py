@@ -1,0 +1,43 @@
+"""OpenTelemetry tracing: one trace from HTTP request through outbox and Kafka to consumer.
+
+The W3C ``traceparent`` of the request is stored with each outbox row, sent as a
+Kafka header by the relay, and continued by the consumer.
+"""
+
+import os
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+_propagator = TraceContextTextMapPropagator()
+
+
+def setup_telemetry(service: str, extra_processors: list[SpanProcessor] | None = None) -> None:
+    """Install a tracer provider; export over OTLP when an endpoint is configured."""
+    provider = TracerProvider(resource=Resource.create({"service.name": f"mile-{service}"}))
+    if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    for processor in extra_processors or []:
+        provider.add_span_processor(processor)
+    trace.set_tracer_provider(provider)
+
+
+def tracer() -> trace.Tracer:
+    return trace.get_tracer("mile")
+
+
+def current_traceparent() -> str | None:
+    carrier: dict[str, str] = {}
+    _propagator.inject(carrier)
+    return carrier.get("traceparent")
+
+
+def context_from(traceparent: str | None) -> otel_context.Context:
+    """Context continuing a stored or received ``traceparent`` (empty when absent)."""
+    return _propagator.extract({"traceparent": traceparent} if traceparent else {})

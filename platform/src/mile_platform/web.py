@@ -1,0 +1,98 @@
+"""The HTTP edge every service shares: probes, metrics, tracing and request limits."""
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from opentelemetry import trace
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from mile_platform import metrics
+from mile_platform.migrations import pending_migrations
+from mile_platform.problems import problem
+from mile_platform.runtime import Runtime
+from mile_platform.telemetry import tracer
+
+
+def runtime_of(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+def probes_router(runtime: Runtime) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", summary="Alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "alive"}
+
+    @router.get("/readyz", summary="Ready: database, migrations and broker reachable")
+    async def readyz() -> Response:
+        checks = await _readiness(runtime)
+        ok = all(v == "ok" for v in checks.values())
+        if ok:
+            return JSONResponse(checks)
+        return problem(503, "Not ready", ", ".join(f"{k}: {v}" for k, v in checks.items() if v != "ok"), checks=checks)
+
+    @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+    async def metrics_endpoint() -> Response:
+        if runtime.pool is not None:
+            metrics.DB_POOL_SIZE.labels(runtime.service, "total").set(runtime.pool.get_size())
+            metrics.DB_POOL_SIZE.labels(runtime.service, "idle").set(runtime.pool.get_idle_size())
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+async def _readiness(runtime: Runtime) -> dict[str, str]:
+    checks = {"database": "ok", "migrations": "ok", "broker": "ok"}
+    try:
+        pool = runtime.db()
+        await asyncio.wait_for(pool.fetchval("SELECT 1"), 2)
+        missing = await asyncio.wait_for(pending_migrations(pool, runtime.migration_packages), 2)
+        if missing or not runtime.migrated:
+            checks["migrations"] = f"pending {len(missing)}"
+    except Exception as exc:  # noqa: BLE001 - readiness reports, it never raises
+        checks["database"] = f"unreachable ({type(exc).__name__})"
+        checks["migrations"] = "unknown"
+    try:
+        if not await asyncio.wait_for(runtime.broker.ping(timeout=2), 3):
+            checks["broker"] = "unreachable"
+    except Exception as exc:  # noqa: BLE001
+        checks["broker"] = f"unreachable ({type(exc).__name__})"
+    return checks
+
+
+def instrument(app: FastAPI, service: str, max_body_bytes: int) -> None:
+    """Server span, request metrics and a body-size limit around every request."""
+
+    @app.middleware("http")
+    async def edge(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > max_body_bytes):
+            return problem(413, "Request body too large", f"Limit is {max_body_bytes} bytes")
+        started = time.perf_counter()
+        with tracer().start_as_current_span(
+            f"{request.method} {request.url.path}", kind=trace.SpanKind.SERVER
+        ) as span:
+            response = await call_next(request)
+            route = getattr(request.scope.get("route"), "path", "unmatched")
+            span.update_name(f"{request.method} {route}")
+            span.set_attribute("http.response.status_code", response.status_code)
+        metrics.HTTP_REQUESTS.labels(service, request.method, route, str(response.status_code)).inc()
+        metrics.HTTP_LATENCY.labels(service, request.method, route).observe(time.perf_counter() - started)
+        return response
+
+
+def lifespan_for(runtime: Runtime) -> Callable[[FastAPI], AsyncIterator[None]]:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    return lifespan  # type: ignore[return-value]

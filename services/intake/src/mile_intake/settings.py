@@ -1,0 +1,13 @@
+"""Intake settings: one deployment per city, so the city is configuration."""
+
+from mile_platform.settings import ServiceSettings
+from mile_schemas import CitySlug
+from pydantic import SecretStr
+from pydantic_settings import SettingsConfigDict
+
+
+class IntakeSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="INTAKE_", extra="ignore")
+
+    city: CitySlug
+    master_key: SecretStr  # urlsafe base64 of 32 bytes; wraps every participant's data key

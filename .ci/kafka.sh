@@ -1,0 +1,262 @@
+#!/usr/bin/env bash
+# kafka.sh - a real single-node Apache Kafka 4.x (KRaft) broker for CI integration tests.
+#
+# Why: CI can reach only Maven Central, PyPI and Debian apt, so the Kafka binary
+# tarball and container images are out of reach. Kafka's broker is published to
+# Maven Central as org.apache.kafka:kafka_2.13, so we resolve it plus its runtime
+# dependencies with mvn and run kafka.Kafka straight from the jars.
+#
+# Usage:
+#   kafka.sh fetch DIR        download jars into DIR/libs (skipped if already there)
+#   kafka.sh start DIR PORT   format fresh storage in DIR/data and start a broker on
+#                             127.0.0.1:PORT (controller on PORT+1); waits until ready
+#   kafka.sh stop DIR         TERM the broker, KILL after a grace period, wait for exit
+#
+# Environment (all optional):
+#   KAFKA_VERSION        org.apache.kafka:kafka_2.13 version     (default 4.3.1)
+#   KAFKA_LOG4J_VERSION  version of log4j-slf4j-impl added so the broker logs;
+#                        keep it equal to the log4j-core Kafka pulls in (default 2.25.4)
+#   KAFKA_MAVEN_REPO     local Maven repository (default DIR/m2, so ~/.m2 is untouched)
+#   KAFKA_HEAP_OPTS      JVM heap flags (default -Xms256m -Xmx512m)
+#   KAFKA_START_TIMEOUT  seconds to wait for the broker (default 90)
+#   KAFKA_STOP_TIMEOUT   seconds between TERM and KILL (default 30)
+#   JAVA_HOME            JDK 17+ to use; otherwise `java` from PATH
+#
+# CI uses DIR=.ci-work/kafka inside the clone (.ci-work is gitignored).
+set -euo pipefail
+
+KAFKA_VERSION="${KAFKA_VERSION:-4.3.1}"
+KAFKA_LOG4J_VERSION="${KAFKA_LOG4J_VERSION:-2.25.4}"
+DEPENDENCY_PLUGIN="org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
+
+die() {
+    echo "kafka.sh: $*" >&2
+    exit 1
+}
+
+usage() {
+    sed -n '9,13p' "$0" >&2
+    exit 2
+}
+
+java_bin() {
+    if [[ -n "${JAVA_HOME:-}" && -x "${JAVA_HOME}/bin/java" ]]; then
+        echo "${JAVA_HOME}/bin/java"
+    elif command -v java >/dev/null 2>&1; then
+        command -v java
+    else
+        die "no java found (set JAVA_HOME to a JDK 17+)"
+    fi
+}
+
+abs_dir() {
+    mkdir -p "$1"
+    (cd "$1" && pwd -P)
+}
+
+# Succeeds while PID is a live (not zombie) process.
+alive() {
+    local state
+    kill -0 "$1" 2>/dev/null || return 1
+    if [[ -r "/proc/$1/stat" ]]; then
+        state="$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)"
+        [[ "$state" != Z ]] || return 1
+    fi
+}
+
+# Prints the pid from DIR/kafka.pid if it is a live kafka.Kafka process.
+running_pid() {
+    local pidfile="$1/kafka.pid" pid
+    [[ -f "$pidfile" ]] || return 1
+    pid="$(cat "$pidfile")"
+    [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+    alive "$pid" || return 1
+    if [[ -r "/proc/$pid/cmdline" ]]; then
+        tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q 'kafka\.Kafka' || return 1
+    fi
+    echo "$pid"
+}
+
+cmd_fetch() {
+    local dir marker repo
+    dir="$(abs_dir "$1")"
+    marker="$dir/libs/.fetched-$KAFKA_VERSION"
+    if [[ -f "$marker" ]]; then
+        echo "kafka.sh: kafka_2.13 $KAFKA_VERSION already in $dir/libs"
+        return 0
+    fi
+    command -v mvn >/dev/null 2>&1 || die "mvn not found"
+    repo="${KAFKA_MAVEN_REPO:-$dir/m2}"
+
+    # mvn output goes to DIR/fetch.log (shown on failure): Maven 3.8's -q still
+    # prints stray ANSI reset codes.
+    # A throwaway pom whose only job is to name the broker and a logging binding.
+    # Kafka 4.x logs through slf4j 1.7 + log4j2 but ships no binding in its pom,
+    # so without log4j-slf4j-impl the broker would be silent.
+    cat >"$dir/pom.xml" <<EOF
+<?xml version="1.0" encoding="UTF-8"?>
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>local.ci</groupId>
+  <artifactId>kafka-broker-runtime</artifactId>
+  <version>1</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <dependency>
+      <groupId>org.apache.kafka</groupId>
+      <artifactId>kafka_2.13</artifactId>
+      <version>${KAFKA_VERSION}</version>
+    </dependency>
+    <dependency>
+      <groupId>org.apache.logging.log4j</groupId>
+      <artifactId>log4j-slf4j-impl</artifactId>
+      <version>${KAFKA_LOG4J_VERSION}</version>
+    </dependency>
+  </dependencies>
+</project>
+EOF
+    rm -rf "$dir/libs"
+    echo "kafka.sh: resolving org.apache.kafka:kafka_2.13:$KAFKA_VERSION into $dir/libs (maven repo $repo)"
+    mvn -B -q -ntp -f "$dir/pom.xml" \
+        -Dmaven.repo.local="$repo" \
+        "$DEPENDENCY_PLUGIN:copy-dependencies" \
+        -DincludeScope=runtime \
+        -DoutputDirectory="$dir/libs" >"$dir/fetch.log" 2>&1 \
+        || { cat "$dir/fetch.log" >&2; die "mvn failed to resolve kafka_2.13:$KAFKA_VERSION"; }
+    [[ -f "$dir/libs/kafka_2.13-$KAFKA_VERSION.jar" ]] || die "kafka_2.13-$KAFKA_VERSION.jar missing after mvn"
+    touch "$marker"
+    echo "kafka.sh: fetched $(find "$dir/libs" -name '*.jar' | wc -l) jars"
+}
+
+write_configs() {
+    local dir="$1" port="$2" controller_port="$3"
+    cat >"$dir/server.properties" <<EOF
+# Generated by .ci/kafka.sh: single-node KRaft broker+controller for tests.
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:${controller_port}
+listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controller_port}
+advertised.listeners=PLAINTEXT://127.0.0.1:${port}
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+controller.listener.names=CONTROLLER
+log.dirs=${dir}/data
+num.partitions=1
+default.replication.factor=1
+min.insync.replicas=1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=3
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=3
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=true
+EOF
+    cat >"$dir/log4j2.properties" <<'EOF'
+status = warn
+appender.out.type = Console
+appender.out.name = OUT
+appender.out.layout.type = PatternLayout
+appender.out.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.out.ref = OUT
+logger.kafka.name = kafka
+logger.kafka.level = INFO
+logger.apache.name = org.apache.kafka
+logger.apache.level = INFO
+EOF
+}
+
+port_open() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+cmd_start() {
+    local dir port controller_port java cp timeout pid cluster_id deadline
+    dir="$(abs_dir "$1")"
+    port="$2"
+    [[ "$port" =~ ^[0-9]+$ ]] || die "PORT must be a number, got '$port'"
+    controller_port=$((port + 1))
+    timeout="${KAFKA_START_TIMEOUT:-90}"
+    [[ -f "$dir/libs/kafka_2.13-$KAFKA_VERSION.jar" ]] || die "no Kafka jars in $dir/libs: run '$0 fetch $dir' first"
+    if pid="$(running_pid "$dir")"; then
+        die "a broker is already running from $dir (pid $pid): run '$0 stop $dir' first"
+    fi
+    if port_open "$port" || port_open "$controller_port"; then
+        die "port $port or $controller_port on 127.0.0.1 is already in use"
+    fi
+    java="$(java_bin)"
+    cp="$dir/libs/*"
+
+    write_configs "$dir" "$port" "$controller_port"
+    # Fresh storage on every start: tests get an empty cluster.
+    rm -rf "$dir/data"
+    local -a jvm=(-Dlog4j2.configurationFile="$dir/log4j2.properties" -Djava.awt.headless=true)
+    cluster_id="$("$java" "${jvm[@]}" -cp "$cp" kafka.tools.StorageTool random-uuid | tail -n 1)"
+    "$java" "${jvm[@]}" -cp "$cp" kafka.tools.StorageTool format \
+        --cluster-id "$cluster_id" --config "$dir/server.properties" >"$dir/format.log" 2>&1 \
+        || { cat "$dir/format.log" >&2; die "storage format failed"; }
+
+    local -a heap
+    read -r -a heap <<<"${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}"
+    echo "kafka.sh: starting Kafka $KAFKA_VERSION on 127.0.0.1:$port (controller $controller_port, cluster $cluster_id)"
+    nohup "$java" "${heap[@]}" -XX:+UseG1GC "${jvm[@]}" -cp "$cp" \
+        kafka.Kafka "$dir/server.properties" >"$dir/kafka.log" 2>&1 </dev/null &
+    pid=$!
+    echo "$pid" >"$dir/kafka.pid"
+
+    deadline=$((SECONDS + timeout))
+    until grep -q 'Kafka Server started' "$dir/kafka.log" && port_open "$port"; do
+        if ! alive "$pid"; then
+            tail -n 60 "$dir/kafka.log" >&2 || true
+            rm -f "$dir/kafka.pid"
+            die "broker exited during startup (log: $dir/kafka.log)"
+        fi
+        if ((SECONDS >= deadline)); then
+            tail -n 60 "$dir/kafka.log" >&2 || true
+            cmd_stop "$dir" || true
+            die "broker not ready on 127.0.0.1:$port after ${timeout}s (log: $dir/kafka.log)"
+        fi
+        sleep 0.5
+    done
+    echo "kafka.sh: Kafka ready on 127.0.0.1:$port (pid $pid, log $dir/kafka.log)"
+}
+
+cmd_stop() {
+    local dir pid grace waited=0
+    dir="$(abs_dir "$1")"
+    grace="${KAFKA_STOP_TIMEOUT:-30}"
+    if ! pid="$(running_pid "$dir")"; then
+        rm -f "$dir/kafka.pid"
+        echo "kafka.sh: no broker running from $dir"
+        return 0
+    fi
+    kill -TERM "$pid" 2>/dev/null || true
+    while alive "$pid" && ((waited < grace * 2)); do
+        sleep 0.5
+        waited=$((waited + 1))
+    done
+    if alive "$pid"; then
+        echo "kafka.sh: broker $pid ignored TERM for ${grace}s, sending KILL" >&2
+        kill -KILL "$pid" 2>/dev/null || true
+        while alive "$pid"; do sleep 0.2; done
+    fi
+    rm -f "$dir/kafka.pid"
+    echo "kafka.sh: broker $pid stopped"
+}
+
+main() {
+    (($# >= 1)) || usage
+    local cmd="$1"
+    shift
+    case "$cmd" in
+        fetch) (($# == 1)) || usage; cmd_fetch "$1" ;;
+        start) (($# == 2)) || usage; cmd_start "$1" "$2" ;;
+        stop) (($# == 1)) || usage; cmd_stop "$1" ;;
+        *) usage ;;
+    esac
+}
+
+main "$@"

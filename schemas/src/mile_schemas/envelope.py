@@ -1,0 +1,112 @@
+"""CloudEvents 1.0 envelope in Kafka binary mode.
+
+Attributes travel as ``ce_*`` headers and the event data is the message value, so any
+CloudEvents tool can read MILE topics (CloudEvents Kafka protocol binding, section 3.2).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import ErrorDetails
+
+from mile_schemas.timestamps import UtcDateTime, utc_now
+
+__all__ = ["CONTENT_TYPE", "EnvelopeError", "EventMeta", "from_headers", "to_headers"]
+
+CONTENT_TYPE: Literal["application/json"] = "application/json"
+TRACEPARENT = "traceparent"
+
+# Attribute -> Kafka header name, as the CloudEvents Kafka binding names them.
+_HEADERS: dict[str, str] = {
+    "specversion": "ce_specversion",
+    "id": "ce_id",
+    "source": "ce_source",
+    "type": "ce_type",
+    "time": "ce_time",
+    "subject": "ce_subject",
+    "datacontenttype": "content-type",
+}
+_REQUIRED = ("specversion", "id", "source", "type", "time")
+
+
+class EnvelopeError(ValueError):
+    """Headers do not form a valid MILE CloudEvent; the message names the header."""
+
+
+class EventMeta(BaseModel):
+    """CloudEvents context attributes of one event."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: UUID = Field(default_factory=uuid.uuid4)
+    type: str = Field(pattern=r"^eu\.mile\.[a-z]+\.[a-z_]+\.v[1-9]\d*$")
+    source: str = Field(pattern=r"^/mile/[a-z]+(/[a-z]{2,32})?$")
+    specversion: Literal["1.0"] = "1.0"
+    time: UtcDateTime = Field(default_factory=utc_now)
+    subject: str | None = Field(default=None, min_length=1)
+    datacontenttype: Literal["application/json"] = CONTENT_TYPE
+
+
+def _format_time(value: datetime) -> str:
+    """RFC 3339 with ``Z``, the form CloudEvents examples and most SDKs use."""
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def to_headers(meta: EventMeta, traceparent: str | None = None) -> list[tuple[str, bytes]]:
+    """Kafka headers for ``meta`` (and the W3C trace context when given)."""
+    values: dict[str, str | None] = {
+        "specversion": meta.specversion,
+        "id": str(meta.id),
+        "source": meta.source,
+        "type": meta.type,
+        "time": _format_time(meta.time),
+        "subject": meta.subject,
+        "datacontenttype": meta.datacontenttype,
+    }
+    headers = [(_HEADERS[attr], value.encode()) for attr, value in values.items() if value]
+    if traceparent:
+        headers.append((TRACEPARENT, traceparent.encode()))
+    return headers
+
+
+def _decode_headers(headers: Sequence[tuple[str, bytes | None]]) -> dict[str, str]:
+    """Header name (lower-cased) -> first value; a header without a value counts as absent."""
+    decoded: dict[str, str] = {}
+    for name, raw in headers:
+        name = name.lower()
+        if raw is None or name in decoded:
+            continue
+        try:
+            decoded[name] = raw.decode()
+        except UnicodeDecodeError as exc:
+            raise EnvelopeError(f"header {name!r} is not valid UTF-8") from exc
+    return decoded
+
+
+def _describe(error: ErrorDetails) -> str:
+    """One validation error, named by the Kafka header it came from."""
+    attr = str(error["loc"][0]) if error["loc"] else "?"
+    return f"{_HEADERS.get(attr, attr)}: {error['msg']}"
+
+
+def from_headers(headers: Sequence[tuple[str, bytes | None]]) -> tuple[EventMeta, str | None]:
+    """Read the envelope back: ``(meta, traceparent)``; raises EnvelopeError if invalid."""
+    decoded = _decode_headers(headers)
+    missing = [_HEADERS[attr] for attr in _REQUIRED if _HEADERS[attr] not in decoded]
+    if missing:
+        raise EnvelopeError(f"missing CloudEvents header(s): {', '.join(missing)}")
+    values = {attr: decoded[name] for attr, name in _HEADERS.items() if name in decoded}
+    if "datacontenttype" in values:
+        values["datacontenttype"] = values["datacontenttype"].split(";")[0].strip().lower()
+    try:
+        meta = EventMeta.model_validate(values)
+    except ValidationError as exc:
+        problems = "; ".join(_describe(err) for err in exc.errors())
+        raise EnvelopeError(f"invalid CloudEvents header(s): {problems}") from exc
+    return meta, decoded.get(TRACEPARENT)

@@ -1,0 +1,144 @@
+"""Intake events, v1: published by each city's intake on ``mile.intake.<city>.participants.v1``.
+
+Key = participant id. Canonical examples: ``mile_schemas/examples/<event_type>/``.
+Consent is fail-closed: a profile travels only with matching consent, statistics only with
+statistics consent, and the models refuse anything else.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, ClassVar, Literal
+from uuid import UUID
+
+from pydantic import AfterValidator, Field, model_validator
+
+from mile_schemas.base import Event, Producer
+from mile_schemas.codes import CitySlug, ConsentPurpose, ConsentStatus
+from mile_schemas.events._fields import Label
+from mile_schemas.events.profile import (
+    CandidateProfile,
+    LanguageProficiency,
+    StatisticalAttributes,
+)
+from mile_schemas.timestamps import UtcDateTime
+from mile_schemas.topics import participants_topic
+
+__all__ = [
+    "AssessmentCompleted",
+    "ConsentChanged",
+    "IntakeEvent",
+    "ParticipantErased",
+    "ParticipantProfileUpdated",
+    "ParticipantRegistered",
+]
+
+
+class IntakeEvent(Event):
+    """A fact about one participant, published on the participant's city topic."""
+
+    producer: ClassVar[Producer] = "intake"
+
+    participant_id: UUID = Field(description="pseudonymous id; personal data stays in intake")
+    city: CitySlug
+
+    def topic(self) -> str:
+        return participants_topic(self.city)
+
+    def key(self) -> str:
+        return str(self.participant_id)
+
+    def source(self) -> str:
+        return f"/mile/intake/{self.city}"
+
+
+def _canonical_purposes(purposes: tuple[ConsentPurpose, ...]) -> tuple[ConsentPurpose, ...]:
+    """A set of purposes in declaration order, so the same consents encode to the same bytes."""
+    return tuple(purpose for purpose in ConsentPurpose if purpose in purposes)
+
+
+class ParticipantRegistered(IntakeEvent):
+    """A caseworker registered a participant. Topic: ``participants_topic(city)``."""
+
+    event_type: ClassVar[str] = "eu.mile.intake.participant_registered.v1"
+    time_field: ClassVar[str] = "registered_at"
+
+    registered_at: UtcDateTime
+    consents: Annotated[tuple[ConsentPurpose, ...], AfterValidator(_canonical_purposes)] = Field(
+        default=(),
+        description="purposes consent is currently given for (a set, in canonical order)",
+    )
+    statistics: StatisticalAttributes | None = None
+    profile: CandidateProfile | None = None
+
+    @model_validator(mode="after")
+    def _fail_closed(self) -> ParticipantRegistered:
+        if self.profile is not None and ConsentPurpose.MATCHING not in self.consents:
+            raise ValueError("profile requires matching consent")
+        if self.statistics is not None and ConsentPurpose.STATISTICS not in self.consents:
+            raise ValueError("statistics require statistics consent")
+        return self
+
+
+class ParticipantProfileUpdated(IntakeEvent):
+    """The participant's shareable attributes changed: a full snapshot that replaces the last.
+
+    Intake leaves out each part whose consent is not given (None = not shared).
+    """
+
+    event_type: ClassVar[str] = "eu.mile.intake.participant_profile_updated.v1"
+    time_field: ClassVar[str] = "updated_at"
+
+    updated_at: UtcDateTime
+    statistics: StatisticalAttributes | None = None
+    profile: CandidateProfile | None = None
+
+
+class ConsentChanged(IntakeEvent):
+    """Consent for one purpose was given, withdrawn or expired, against a notice version.
+
+    When matching consent is given it carries the profile (and statistics consent the
+    statistics), so consumers can (re)build what they hold without asking intake.
+    """
+
+    event_type: ClassVar[str] = "eu.mile.intake.consent_changed.v1"
+    time_field: ClassVar[str] = "changed_at"
+
+    purpose: ConsentPurpose
+    status: ConsentStatus
+    notice_version: str = Field(min_length=1, max_length=32)
+    changed_at: UtcDateTime
+    profile: CandidateProfile | None = None
+    statistics: StatisticalAttributes | None = None
+
+    @model_validator(mode="after")
+    def _fail_closed(self) -> ConsentChanged:
+        given = self.status is ConsentStatus.GIVEN
+        if self.profile is not None and not (given and self.purpose is ConsentPurpose.MATCHING):
+            raise ValueError("profile only accompanies matching consent being given")
+        if self.statistics is not None and not (
+            given and self.purpose is ConsentPurpose.STATISTICS
+        ):
+            raise ValueError("statistics only accompany statistics consent being given")
+        return self
+
+
+class AssessmentCompleted(IntakeEvent):
+    """A skills or language assessment was completed; levels found are in ``languages``."""
+
+    event_type: ClassVar[str] = "eu.mile.intake.assessment_completed.v1"
+    time_field: ClassVar[str] = "completed_at"
+
+    assessment_id: UUID
+    kind: Literal["skills", "language"]
+    completed_at: UtcDateTime
+    sections: tuple[Label, ...] = Field(default=(), description="sections completed")
+    languages: tuple[LanguageProficiency, ...] = ()
+
+
+class ParticipantErased(IntakeEvent):
+    """The participant's data was erased in intake; every consumer must drop what it holds."""
+
+    event_type: ClassVar[str] = "eu.mile.intake.participant_erased.v1"
+    time_field: ClassVar[str] = "erased_at"
+
+    erased_at: UtcDateTime

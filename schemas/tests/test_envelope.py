@@ -1,0 +1,89 @@
+import uuid
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from pydantic import ValidationError
+
+from mile_schemas.envelope import EnvelopeError, EventMeta, from_headers, to_headers
+
+TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+
+def _meta(**changes: object) -> EventMeta:
+    fields: dict[str, object] = {
+        "id": uuid.UUID("1b4e28ba-2fa1-41d2-883f-0016d3cca427"),
+        "type": "eu.mile.intake.participant_registered.v1",
+        "source": "/mile/intake/milan",
+        "time": datetime(2026, 3, 2, 9, 15, tzinfo=UTC),
+        "subject": "3f6c1d2e-8a4b-4c1e-9b7a-2d5e8f0a1b23",
+    }
+    fields.update(changes)
+    return EventMeta.model_validate(fields)
+
+
+def test_headers_follow_the_cloudevents_kafka_binding() -> None:
+    headers = dict(to_headers(_meta(), TRACEPARENT))
+    assert headers == {
+        "ce_specversion": b"1.0",
+        "ce_id": b"1b4e28ba-2fa1-41d2-883f-0016d3cca427",
+        "ce_source": b"/mile/intake/milan",
+        "ce_type": b"eu.mile.intake.participant_registered.v1",
+        "ce_time": b"2026-03-02T09:15:00Z",
+        "ce_subject": b"3f6c1d2e-8a4b-4c1e-9b7a-2d5e8f0a1b23",
+        "content-type": b"application/json",
+        "traceparent": TRACEPARENT.encode(),
+    }
+
+
+@pytest.mark.parametrize("traceparent", [TRACEPARENT, None])
+def test_round_trip(traceparent: str | None) -> None:
+    meta = _meta()
+    assert from_headers(to_headers(meta, traceparent)) == (meta, traceparent)
+
+
+def test_round_trip_without_subject() -> None:
+    meta = _meta(subject=None, source="/mile/matching", type="eu.mile.matching.vacancy_opened.v1")
+    headers = to_headers(meta, None)
+    assert "ce_subject" not in dict(headers)
+    assert from_headers(headers) == (meta, None)
+
+
+def test_time_is_normalised_to_utc_and_naive_time_rejected() -> None:
+    cet = timezone(timedelta(hours=1))
+    assert _meta(time=datetime(2026, 3, 2, 10, 15, tzinfo=cet)).time == datetime(
+        2026, 3, 2, 9, 15, tzinfo=UTC
+    )
+    with pytest.raises(ValidationError):
+        _meta(time=datetime(2026, 3, 2, 9, 15))
+
+
+@pytest.mark.parametrize("header", ["ce_id", "ce_type", "ce_source", "ce_specversion", "ce_time"])
+def test_missing_header_is_named(header: str) -> None:
+    headers = [(name, value) for name, value in to_headers(_meta()) if name != header]
+    with pytest.raises(EnvelopeError, match=header):
+        from_headers(headers)
+
+
+@pytest.mark.parametrize(
+    ("header", "value"),
+    [
+        ("ce_id", b"not-a-uuid"),
+        ("ce_specversion", b"0.3"),
+        ("ce_type", b"ParticipantRegistered"),
+        ("ce_time", b"2026-03-02T09:15:00"),
+        ("content-type", b"application/avro"),
+        ("ce_source", b"\xff"),
+    ],
+)
+def test_invalid_header_is_named(header: str, value: bytes) -> None:
+    headers = [(name, value if name == header else old) for name, old in to_headers(_meta())]
+    with pytest.raises(EnvelopeError, match=header):
+        from_headers(headers)
+
+
+def test_content_type_parameters_are_accepted() -> None:
+    headers = [
+        (name, b"application/json; charset=utf-8" if name == "content-type" else value)
+        for name, value in to_headers(_meta())
+    ]
+    assert from_headers(headers)[0] == _meta()

@@ -44,7 +44,7 @@ def load_migrations(package: str) -> list[Migration]:
 
 async def apply_migrations(pool: asyncpg.Pool, packages: list[str]) -> list[str]:
     """Apply what is missing, in order; returns the versions applied now."""
-    wanted = [m for package in packages for m in load_migrations(package)]
+    wanted = [m for package in dict.fromkeys(packages) for m in load_migrations(package)]
     applied_now: list[str] = []
     async with pool.acquire() as conn:
         await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_KEY)

@@ -1,0 +1,83 @@
+"""The relay publishes exactly the committed outbox rows, in order per key, then marks them."""
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import pytest
+from mile_platform.broker import make_producer
+from mile_platform.outbox import add_events
+from mile_platform.relay import OutboxRelay
+from mile_platform.settings import KafkaSettings
+from mile_schemas import ParticipantErased, from_headers, participants_topic, parse_event
+
+from .helpers import read_topic
+
+pytestmark = pytest.mark.integration
+
+
+def _event(participant: uuid.UUID, city: str, n: int) -> ParticipantErased:
+    base = datetime(2026, 1, 1, tzinfo=UTC)
+    return ParticipantErased(participant_id=participant, city=city, erased_at=base + timedelta(seconds=n))
+
+
+async def _relay(url: str, bootstrap: str, idempotence: bool, batch: int = 7) -> tuple[OutboxRelay, object]:
+    producer = make_producer(KafkaSettings(bootstrap_servers=bootstrap), service="test", idempotence=idempotence)
+    await producer.start()
+    relay = OutboxRelay(service="test", database_url=url, producer=producer, batch_size=batch, poll_interval_s=0.2)
+    await relay.start()
+    return relay, producer
+
+
+async def test_committed_rows_reach_kafka_in_order_and_rolled_back_ones_never(
+    platform_db: tuple[str, asyncpg.Pool], city: str, kafka_bootstrap: str, kafka_idempotence: bool
+) -> None:
+    url, pool = platform_db
+    people = [uuid.uuid4() for _ in range(5)]
+    for n in range(10):
+        async with pool.acquire() as conn, conn.transaction():
+            await add_events(conn, [_event(p, city, n) for p in people])
+    ghost = uuid.uuid4()
+    with pytest.raises(RuntimeError):
+        async with pool.acquire() as conn, conn.transaction():
+            await add_events(conn, [_event(ghost, city, 0)])
+            raise RuntimeError("rolled back after writing the outbox row")
+
+    relay, producer = await _relay(url, kafka_bootstrap, kafka_idempotence)
+    try:
+        records = await read_topic(kafka_bootstrap, participants_topic(city), expect=50)
+        async with asyncio.timeout(10):
+            while await pool.fetchval("SELECT count(*) FROM mile_outbox WHERE published_at IS NULL"):
+                await asyncio.sleep(0.1)
+    finally:
+        await relay.stop()
+        await producer.stop()  # type: ignore[attr-defined]
+
+    assert len(records) == 50
+    events = [parse_event(from_headers(r.headers)[0].type, r.value) for r in records]
+    assert ghost not in {e.participant_id for e in events}
+    for person in people:
+        times = [e.erased_at for e in events if e.participant_id == person]
+        assert times == sorted(times) and len(times) == 10
+    ids = {from_headers(r.headers)[0].id for r in records}
+    stored = {r["event_id"] for r in await pool.fetch("SELECT event_id FROM mile_outbox")}
+    assert ids == stored  # no orphans, no phantoms
+
+
+async def test_only_one_relay_leads(
+    platform_db: tuple[str, asyncpg.Pool], kafka_bootstrap: str, kafka_idempotence: bool
+) -> None:
+    url, _ = platform_db
+    first, p1 = await _relay(url, kafka_bootstrap, kafka_idempotence)
+    second, p2 = await _relay(url, kafka_bootstrap, kafka_idempotence)
+    try:
+        async with asyncio.timeout(10):
+            while not (first.is_leader or second.is_leader):
+                await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)
+        assert [first.is_leader, second.is_leader].count(True) == 1
+    finally:
+        for relay, producer in ((first, p1), (second, p2)):
+            await relay.stop()
+            await producer.stop()  # type: ignore[attr-defined]

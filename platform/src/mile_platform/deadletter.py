@@ -6,6 +6,7 @@ values, so personal data in a bad event cannot leak into headers or logs.
 
 from datetime import UTC, datetime
 
+import asyncpg
 from aiokafka.structs import ConsumerRecord
 from mile_schemas import dead_letter_topic
 from pydantic import ValidationError
@@ -21,6 +22,10 @@ def describe(exc: BaseException) -> str:
             for err in exc.errors(include_input=False, include_url=False)
         ]
         return f"{exc.title} invalid: " + "; ".join(parts)
+    if isinstance(exc, asyncpg.PostgresError):
+        # PostgreSQL messages may quote the offending value: name the constraint instead.
+        where = [f"{k}={v}" for k in ("table_name", "column_name", "constraint_name") if (v := getattr(exc, k, None))]
+        return f"SQLSTATE {exc.sqlstate} {type(exc).__name__} " + " ".join(where)
     return str(exc)[:MAX_REASON] or type(exc).__name__
 
 

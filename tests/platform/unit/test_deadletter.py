@@ -1,5 +1,6 @@
 """Dead-letter reasons name fields and error kinds, never the values that were sent."""
 
+import asyncpg
 from aiokafka.structs import ConsumerRecord
 from mile_platform.deadletter import dead_letter_headers, describe
 from mile_schemas import ParticipantRegistered
@@ -36,3 +37,10 @@ def test_headers_say_where_the_record_came_from() -> None:
     assert headers["mile_dlt_error_message"] == b"bad"
     assert headers["mile_dlt_consumer"] == b"reporting"
     assert headers["ce_type"] == b"x"
+
+
+def test_database_errors_name_the_constraint_not_the_value() -> None:
+    exc = asyncpg.UniqueViolationError("duplicate key value violates unique constraint\nDETAIL: Key (email)=(jane@x.org)")
+    exc.constraint_name = "people_email_key"  # type: ignore[attr-defined]
+    reason = describe(exc)
+    assert "people_email_key" in reason and "jane@x.org" not in reason

@@ -1,0 +1,198 @@
+"""The subscriber wrapper: nothing lost, nothing applied twice, bad events dead-lettered."""
+
+import asyncio
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.structs import TopicPartition
+from mile_platform.broker import make_producer
+from mile_platform.errors import DomainError
+from mile_platform.runtime import Runtime
+from mile_platform.settings import KafkaSettings, PlatformSettings, ServiceSettings
+from mile_platform.subscriber import Consumer, Delivery, ReliableSubscriber
+from mile_schemas import ParticipantErased, dead_letter_topic, encode_event, participants_topic, to_headers
+
+from .helpers import read_topic
+
+pytestmark = pytest.mark.integration
+ERASED = "eu.mile.intake.participant_erased.v1"
+
+
+def _erased(city: str) -> ParticipantErased:
+    return ParticipantErased(participant_id=uuid.uuid4(), city=city, erased_at=datetime.now(UTC))
+
+
+async def _publish(bootstrap: str, topic: str, messages: Sequence[tuple[bytes, list[tuple[str, bytes]]]]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        for value, headers in messages:
+            await producer.send_and_wait(topic, value=value, key=b"k", headers=headers)
+    finally:
+        await producer.stop()
+
+
+def _good(event: ParticipantErased) -> tuple[bytes, list[tuple[str, bytes]]]:
+    return encode_event(event), to_headers(event.meta())
+
+
+class Applied:
+    """A handler that records what it applied, failing on demand."""
+
+    def __init__(self, *, transient_failures: int = 0, poison: frozenset[uuid.UUID] = frozenset()) -> None:
+        self.transient_failures = transient_failures
+        self.poison = poison
+        self.calls = 0
+
+    async def __call__(self, conn: asyncpg.Connection, deliveries: Sequence[Delivery]) -> None:
+        self.calls += 1
+        if self.transient_failures:
+            self.transient_failures -= 1
+            raise ConnectionRefusedError("database restarting")
+        for delivery in deliveries:
+            event = delivery.event
+            assert isinstance(event, ParticipantErased)
+            if event.participant_id in self.poison:
+                raise DomainError("participant cannot be erased twice")
+            await conn.execute("INSERT INTO applied (participant_id) VALUES ($1)", event.participant_id)
+
+
+async def _subscriber(pool: asyncpg.Pool, bootstrap: str, handler: Applied) -> tuple[ReliableSubscriber, AIOKafkaProducer]:
+    await pool.execute("CREATE TABLE IF NOT EXISTS applied (participant_id uuid PRIMARY KEY)")
+    producer = make_producer(KafkaSettings(bootstrap_servers=bootstrap), service="test", idempotence=False)
+    await producer.start()
+    subscriber = ReliableSubscriber(
+        service="test",
+        consumer=Consumer(pattern=".*", handler=handler, handles=frozenset({ERASED})),
+        pool=lambda: pool,
+        producer=lambda: producer,
+        settings=PlatformSettings(retry_max_backoff_s=0.2),
+    )
+    return subscriber, producer
+
+
+async def test_duplicates_apply_once_and_undecodable_records_are_dead_lettered(
+    platform_db: tuple[str, asyncpg.Pool], city: str, kafka_bootstrap: str
+) -> None:
+    _, pool = platform_db
+    topic = participants_topic(city)
+    events = [_erased(city) for _ in range(5)]
+    good = [_good(e) for e in events]
+    await _publish(
+        kafka_bootstrap,
+        topic,
+        good
+        + [good[0], good[0], (b"{not json", to_headers(_erased(city).meta())), (b"{}", [("ce_type", ERASED.encode())])],
+    )
+    records = await read_topic(kafka_bootstrap, topic, expect=9)
+    subscriber, producer = await _subscriber(pool, kafka_bootstrap, Applied())
+    try:
+        await subscriber.process(records)
+        await subscriber.process(records)  # a whole redelivery changes nothing
+    finally:
+        await producer.stop()
+
+    applied = {r["participant_id"] for r in await pool.fetch("SELECT participant_id FROM applied")}
+    assert applied == {e.participant_id for e in events}
+    dead = await read_topic(kafka_bootstrap, dead_letter_topic(topic), expect=4)
+    assert len(dead) == 4  # two bad records, dead-lettered on each of the two deliveries
+    reasons = {dict(d.headers)["mile_dlt_error_class"] for d in dead}
+    assert reasons == {b"EnvelopeError", b"ValidationError"}
+    assert all(dict(d.headers)["mile_dlt_topic"] == topic.encode() for d in dead)
+
+
+async def test_transient_failures_are_retried_until_applied(
+    platform_db: tuple[str, asyncpg.Pool], city: str, kafka_bootstrap: str
+) -> None:
+    _, pool = platform_db
+    topic = participants_topic(city)
+    events = [_erased(city) for _ in range(3)]
+    await _publish(kafka_bootstrap, topic, [_good(e) for e in events])
+    records = await read_topic(kafka_bootstrap, topic, expect=3)
+    handler = Applied(transient_failures=3)
+    subscriber, producer = await _subscriber(pool, kafka_bootstrap, handler)
+    try:
+        await subscriber.process(records)
+    finally:
+        await producer.stop()
+    assert handler.calls == 4
+    assert await pool.fetchval("SELECT count(*) FROM applied") == 3
+    assert await read_topic(kafka_bootstrap, dead_letter_topic(topic), expect=1, timeout=2) == []
+
+
+async def test_a_rule_violation_dead_letters_only_its_own_event(
+    platform_db: tuple[str, asyncpg.Pool], city: str, kafka_bootstrap: str
+) -> None:
+    _, pool = platform_db
+    topic = participants_topic(city)
+    events = [_erased(city) for _ in range(6)]
+    await _publish(kafka_bootstrap, topic, [_good(e) for e in events])
+    records = await read_topic(kafka_bootstrap, topic, expect=6)
+    subscriber, producer = await _subscriber(pool, kafka_bootstrap, Applied(poison=frozenset({events[2].participant_id})))
+    try:
+        await subscriber.process(records)
+    finally:
+        await producer.stop()
+    applied = {r["participant_id"] for r in await pool.fetch("SELECT participant_id FROM applied")}
+    assert applied == {e.participant_id for i, e in enumerate(events) if i != 2}
+    dead = await read_topic(kafka_bootstrap, dead_letter_topic(topic), expect=1)
+    assert [dict(d.headers)["mile_dlt_error_class"] for d in dead] == [b"DomainError"]
+    assert dead[0].value == encode_event(events[2])
+
+
+async def test_offsets_are_committed_only_after_the_database_commit(
+    platform_db: tuple[str, asyncpg.Pool], city: str, kafka_bootstrap: str, kafka_idempotence: bool
+) -> None:
+    url, pool = platform_db
+    topic = participants_topic(city)
+    events = [_erased(city) for _ in range(4)]
+    await _publish(kafka_bootstrap, topic, [_good(e) for e in events])
+    await pool.execute("CREATE TABLE applied (participant_id uuid PRIMARY KEY)")
+    handler = Applied(transient_failures=10**6)  # the database "stays down" until we say so
+    group = f"svc{uuid.uuid4().hex[:8]}"
+    runtime = Runtime(
+        service=group,
+        settings=ServiceSettings(
+            database_url=url,
+            kafka=KafkaSettings(bootstrap_servers=kafka_bootstrap),
+            platform=PlatformSettings(kafka_idempotence=kafka_idempotence, retry_max_backoff_s=0.2),
+        ),
+        migration_packages=["mile_platform"],
+        consumer=Consumer(pattern=rf"^{topic.replace('.', chr(92) + '.')}$", handler=handler, handles=frozenset({ERASED})),
+    )
+    await runtime.start()
+    try:
+        async with asyncio.timeout(30):
+            while handler.calls < 3:
+                await asyncio.sleep(0.1)
+        assert await _committed(kafka_bootstrap, group, topic) == 0
+        handler.transient_failures = 0
+        async with asyncio.timeout(30):
+            while await pool.fetchval("SELECT count(*) FROM applied") < 4:
+                await asyncio.sleep(0.1)
+            while await _committed(kafka_bootstrap, group, topic) < 4:
+                await asyncio.sleep(0.2)
+    finally:
+        await runtime.stop()
+    assert await _committed(kafka_bootstrap, group, topic) == 4
+
+
+async def _committed(bootstrap: str, group: str, topic: str) -> int:
+    """Sum of the group's committed offsets (the consumer API: tansu's admin call fails)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = consumer.partitions_for_topic(topic) or set()
+        if not partitions:
+            await consumer._client.force_metadata_update()  # noqa: SLF001 - metadata of a topic we don't subscribe
+            partitions = consumer.partitions_for_topic(topic) or set()
+        total = 0
+        for p in partitions:
+            total += await consumer.committed(TopicPartition(topic, p)) or 0
+        return total
+    finally:
+        await consumer.stop()

@@ -1,8 +1,143 @@
-"""Demo data for the embedded default, loaded through the services' HTTP APIs."""
+"""Demo data for the embedded default, loaded through the services' HTTP APIs.
+
+Every write carries a stable ``Idempotency-Key``, so loading the demo into an
+existing ``.mile/`` again changes nothing. The people are invented; the codes
+are real (ISCO-08, ESCO, ISO 3166, ISO 639, CEFR).
+"""
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+PLUMBER, COOK, CLEANER, CARE_WORKER = "7126", "5120", "9112", "5322"
+
+
+@dataclass(frozen=True)
+class Person:
+    given_name: str
+    family_name: str
+    birth_date: str
+    sex: str
+    nationality: str | None
+    legal_status: str
+    isco08: str
+    years: float
+    italian_level: str = "B1"
+    consents: tuple[str, ...] = ("case_management", "matching", "statistics")
+
+
+def participant_request(person: Person, *, host_language: str = "it") -> dict[str, Any]:
+    """A registration body as a caseworker's frontend would send it."""
+    level = person.italian_level
+    return {
+        "personal": {
+            "given_name": person.given_name,
+            "family_name": person.family_name,
+            "birth_date": person.birth_date,
+            "email": f"{person.given_name}.{person.family_name}@example.org".lower(),
+        },
+        "sex": person.sex,
+        "nationality": person.nationality,
+        "profile": {
+            "legal_status": person.legal_status,
+            "work_permit": {"scope": "full"},
+            "languages": [
+                {"language": host_language, "listening": level, "reading": level, "speaking": level, "writing": level}
+            ],
+            "experience": [{"isco08": person.isco08, "years": person.years}],
+            "desired_isco08": [person.isco08],
+            "municipality": "Centro",
+            "hours_per_week": 30,
+            "max_commute_km": 25,
+        },
+        "consents": list(person.consents),
+        "notice_version": "2026-01",
+    }
+
+
+def vacancy_request(
+    city: str, *, title: str, isco08: str, positions: int = 1, language: str = "it", min_level: str = "A2"
+) -> dict[str, Any]:
+    """An employer liaison's vacancy (a work-experience place) in ``city``."""
+    return {
+        "employer_id": "7a1c2f4e-5b6d-4e8f-9a0b-1c2d3e4f5a6b",
+        "city": city,
+        "kind": "work_experience",
+        "title": title,
+        "isco08": isco08,
+        "essential_skills": [],
+        "optional_skills": [],
+        "languages": [{"language": language, "min_level": min_level}],
+        "municipality": "Centro",
+        "positions": positions,
+        "hours_per_week": 30,
+        "start_date": "2027-01-11",
+        "accepted_legal_statuses": [],
+    }
+
+
+DEMO_PEOPLE: tuple[Person, ...] = (
+    Person("Amina", "Yusuf", "1994-03-02", "female", "NG", "refugee", PLUMBER, 3),
+    Person("Tesfaye", "Bekele", "1988-11-20", "male", "ER", "subsidiary_protection", COOK, 6),
+    Person("Farida", "Rahimi", "1999-07-14", "female", "AF", "refugee", CARE_WORKER, 2, "A2"),
+    Person("Omar", "Haddad", "1991-01-30", "male", "SY", "asylum_seeker", CLEANER, 4, "A2"),
+    Person("Lina", "Mansour", "2001-05-09", "female", None, "work_permit_holder", COOK, 1, "A1"),
+)
+HOST_LANGUAGE = {"milan": "it", "viladecans": "es", "innsbruck": "de", "athens": "el", "patras": "el"}
+
 
 def load_demo(urls: dict[str, str]) -> None:
-    """Load demo data into the running services; `urls` maps service name to base URL."""
-    print("no demo data yet")
+    """Register people at every intake, open vacancies, accept a proposal and run a placement."""
+    cities = [name.removeprefix("intake-") for name in urls if name.startswith("intake-")]
+    with httpx.Client(timeout=10.0) as client:
+        for city in cities:
+            language = HOST_LANGUAGE.get(city, "en")
+            for index, person in enumerate(DEMO_PEOPLE):
+                _post(
+                    client, f"{urls[f'intake-{city}']}/participants", participant_request(person, host_language=language),
+                    key=f"demo-{city}-person-{index}",
+                )
+            for isco08, title in ((PLUMBER, "Plumbing apprentice"), (COOK, "Kitchen assistant")):
+                vacancy = _post(
+                    client, f"{urls['matching']}/vacancies",
+                    vacancy_request(city, title=title, isco08=isco08, positions=2, language=language),
+                    key=f"demo-{city}-vacancy-{isco08}",
+                )
+                _place_first_proposal(client, urls, vacancy["vacancy_id"], key=f"demo-{city}-{isco08}")
+    print(f"demo data loaded: {len(DEMO_PEOPLE)} participants in each of {len(cities)} cities")
+
+
+def _place_first_proposal(client: httpx.Client, urls: dict[str, str], vacancy_id: str, *, key: str) -> None:
+    """Accept the best proposal for a vacancy and start its placement (proposals arrive asynchronously)."""
+    matches = _wait_for(lambda: client.get(f"{urls['matching']}/matches", params={"vacancy_id": vacancy_id}).json())
+    if not matches:
+        return
+    match = max(matches, key=lambda m: m["score"])
+    if match["status"] == "proposed":
+        _post(client, f"{urls['matching']}/matches/{match['match_id']}/decision", {"decision": "accepted"}, key=f"{key}-accept")
+    placements = _wait_for(
+        lambda: client.get(f"{urls['placement']}/placements", params={"match_id": match["match_id"]}).json()
+    )
+    if placements and placements[0]["state"] == "proposed":
+        _post(client, f"{urls['placement']}/placements/{placements[0]['placement_id']}/start", {}, key=f"{key}-start")
+
+
+def _wait_for(read: Any, timeout: float = 30.0) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + timeout
+    while True:
+        found = read()
+        items = found.get("items", found) if isinstance(found, dict) else found
+        if items or time.monotonic() > deadline:
+            return items
+        time.sleep(0.3)
+
+
+def _post(client: httpx.Client, url: str, body: dict[str, Any], *, key: str) -> dict[str, Any]:
+    response = client.post(url, json=body, headers={"Idempotency-Key": key})
+    if response.status_code >= 400:
+        raise RuntimeError(f"demo: POST {url} answered {response.status_code}: {response.text}")
+    return response.json()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 
+from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError, for_code
+from aiokafka.structs import ConsumerRecord
 from mile_schemas.topics import all_topics, dead_letter_topic
 
 
@@ -34,3 +37,30 @@ async def create_topics(
         error = for_code(code)
         if code and error is not TopicAlreadyExistsError:
             raise error(f"cannot create topic {topic}")
+
+
+async def read_topic(
+    bootstrap: str, topic: str, *, expect: int, timeout: float = 30.0
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every record of ``topic`` from the beginning, once ``expect`` arrived or the deadline passed.
+
+    Reads without a consumer group, as an auditor or a test would, so no offsets move.
+    """
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+    )
+    await consumer.start()
+    records: list[ConsumerRecord[bytes, bytes]] = []
+    loop = asyncio.get_running_loop()
+    try:
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            for messages in (await consumer.getmany(timeout_ms=500)).values():
+                records.extend(messages)
+            if len(records) >= expect:
+                for messages in (await consumer.getmany(timeout_ms=500)).values():
+                    records.extend(messages)  # anything beyond what was expected shows too
+                break
+    finally:
+        await consumer.stop()
+    return records

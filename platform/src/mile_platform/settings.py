@@ -32,6 +32,7 @@ class PlatformSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MILE_", extra="ignore")
 
     kafka_idempotence: bool = False
+    consumer_group_prefix: str = ""  # consumer group = prefix + service name (tests isolate runs with it)
     log_level: str = "INFO"
     consumer_session_timeout_ms: int = 6000
     consumer_heartbeat_interval_ms: int = 500

@@ -90,7 +90,7 @@ class ReliableSubscriber:
         subscriber = broker.subscriber(
             pattern=self.consumer.pattern,
             batch=True,
-            group_id=self.service,
+            group_id=f"{self._settings.consumer_group_prefix}{self.service}",
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.MANUAL,
             max_records=self._settings.consumer_max_records,

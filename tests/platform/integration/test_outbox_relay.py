@@ -12,7 +12,7 @@ from mile_platform.relay import OutboxRelay
 from mile_platform.settings import KafkaSettings
 from mile_schemas import ParticipantErased, from_headers, participants_topic, parse_event
 
-from .helpers import read_topic
+from mile_devstack.topics import read_topic
 
 pytestmark = pytest.mark.integration
 

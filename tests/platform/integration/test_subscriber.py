@@ -16,7 +16,7 @@ from mile_platform.settings import KafkaSettings, PlatformSettings, ServiceSetti
 from mile_platform.subscriber import Consumer, Delivery, ReliableSubscriber
 from mile_schemas import ParticipantErased, dead_letter_topic, encode_event, participants_topic, to_headers
 
-from .helpers import read_topic
+from mile_devstack.topics import read_topic
 
 pytestmark = pytest.mark.integration
 ERASED = "eu.mile.intake.participant_erased.v1"

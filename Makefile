@@ -1,0 +1,24 @@
+# The two commands a newcomer needs: `make up` runs the platform, `make test` runs the tests.
+# Only Python 3.11+ is assumed: uv is installed into .mile/tools when it is not on PATH.
+
+UV ?= $(shell command -v uv 2>/dev/null || echo .mile/tools/bin/uv)
+UV_VERSION := 0.13.9
+PYTEST_ARGS ?=
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: up test schemas
+
+up: $(UV)
+	$(UV) sync --frozen --quiet
+	$(UV) run --frozen mile-dev up
+
+test: $(UV)
+	$(UV) sync --frozen --quiet
+	$(UV) run --frozen pytest $(PYTEST_ARGS)
+
+schemas: $(UV)
+	$(UV) run --frozen python -m mile_schemas.generate
+
+.mile/tools/bin/uv:
+	python3 -m venv .mile/tools
+	.mile/tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)

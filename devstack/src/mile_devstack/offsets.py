@@ -1,0 +1,49 @@
+"""Consumer-group offsets: rewind a group to replay topics, and tell when it has caught up.
+
+Uses a consumer of the group itself rather than the admin API, because tansu's
+``list_consumer_group_offsets`` fails (DESIGN §9). Stop the group's members first:
+offsets of a group with live members cannot be rewritten.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from aiokafka import AIOKafkaConsumer
+from aiokafka.structs import OffsetAndMetadata, TopicPartition
+
+
+@asynccontextmanager
+async def _group_client(bootstrap: str, group: str) -> AsyncIterator[AIOKafkaConsumer]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        yield consumer
+    finally:
+        await consumer.stop()
+
+
+async def _partitions(consumer: AIOKafkaConsumer, pattern: str) -> list[TopicPartition]:
+    topics = sorted(t for t in await consumer.topics() if re.fullmatch(pattern, t))
+    return [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
+
+
+async def rewind_group(bootstrap: str, group: str, pattern: str) -> int:
+    """Set ``group``'s offsets to 0 on every partition of the topics matching ``pattern``."""
+    async with _group_client(bootstrap, group) as consumer:
+        partitions = await _partitions(consumer, pattern)
+        await consumer.commit({tp: OffsetAndMetadata(0, "") for tp in partitions})
+        return len(partitions)
+
+
+async def group_lag(bootstrap: str, group: str, pattern: str) -> int:
+    """Messages not yet committed by ``group`` on the topics matching ``pattern``."""
+    async with _group_client(bootstrap, group) as consumer:
+        partitions = await _partitions(consumer, pattern)
+        ends = await consumer.end_offsets(partitions)
+        lag = 0
+        for tp in partitions:
+            lag += ends[tp] - (await consumer.committed(tp) or 0)
+        return lag

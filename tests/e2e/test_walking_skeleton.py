@@ -1,0 +1,156 @@
+"""A participant's path through every service, over HTTP and a real broker.
+
+Registered at two cities' intakes, proposed by matching, accepted, placed,
+ended, counted by reporting — exactly, and again after every consumer replayed
+every topic from the beginning. A malformed event goes to the dead-letter topic
+while the events behind it still flow.
+"""
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+from mile_devstack.demo import COOK, PLUMBER, Person, participant_request, vacancy_request
+from mile_devstack.offsets import group_lag, rewind_group
+from mile_devstack.topics import read_topic
+from mile_schemas import dead_letter_topic, participants_topic, to_headers
+from mile_schemas.envelope import EventMeta
+
+from .conftest import Platform
+
+pytestmark = pytest.mark.e2e
+T = TypeVar("T")
+CONSUMING = {
+    "matching": r"^mile\.intake\.[a-z]{2,32}\.participants\.v1$|^mile\.placement\.placements\.v1$",
+    "placement": r"^mile\.matching\.(vacancies|matches)\.v1$|^mile\.intake\.[a-z]{2,32}\.participants\.v1$",
+    "reporting": r"^mile\.(intake\.[a-z]{2,32}\.participants|matching\.(vacancies|matches)|placement\.placements)\.v1$",
+}
+
+
+async def until(read: Callable[[], Awaitable[T]], ok: Callable[[T], bool], timeout: float = 60.0) -> T:
+    """Poll ``read`` until ``ok`` holds; fail with the last value seen."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = await read()
+        if ok(value):
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s; last value: {value!r}")
+        await asyncio.sleep(0.3)
+
+
+async def post(client: httpx.AsyncClient, url: str, body: dict[str, Any]) -> dict[str, Any]:
+    response = await client.post(url, json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
+    assert response.status_code in (200, 201), response.text
+    return response.json()
+
+
+async def test_participants_flow_from_intake_to_reporting_and_replay_changes_nothing(platform: Platform) -> None:
+    city_a, city_b = platform.cities
+    async with httpx.AsyncClient(timeout=10.0) as client:
+        plumbers_a = [Person(f"Ana{i}", "Test", "1990-01-01", "female", "NG", "refugee", PLUMBER, 3) for i in range(2)]
+        cook_a = Person("Cyrus", "Test", "1985-06-01", "male", "IR", "asylum_seeker", COOK, 5)
+        no_consent_a = Person("Dara", "Test", "1992-02-02", "female", "SY", "refugee", PLUMBER, 4, consents=("case_management",))
+        plumber_b = Person("Bo", "Test", "1993-03-03", "male", "ER", "subsidiary_protection", PLUMBER, 2)
+        registered: dict[str, list[str]] = {city_a: [], city_b: []}
+        for city, people in ((city_a, [*plumbers_a, cook_a, no_consent_a]), (city_b, [plumber_b])):
+            for person in people:
+                body = await post(client, f"{platform.url(f'intake-{city}')}/participants", participant_request(person))
+                registered[city].append(body["participant_id"])
+
+        vacancy = await post(
+            client,
+            f"{platform.url('matching')}/vacancies",
+            vacancy_request(city_a, title="Plumbing apprentice", isco08=PLUMBER, positions=2),
+        )
+        proposals_url = f"{platform.url('matching')}/matches"
+
+        async def proposals() -> list[dict[str, Any]]:
+            return (await client.get(proposals_url, params={"vacancy_id": vacancy["vacancy_id"]})).json()
+
+        # the plumbers with matching consent from both cities, never the one without consent
+        found = await until(proposals, lambda ms: len(ms) >= 3)
+        proposed = {m["participant_id"] for m in found}
+        assert proposed == {*registered[city_a][:2], registered[city_b][0]}
+
+        by_participant = {m["participant_id"]: m for m in found}
+        accepted = [by_participant[registered[city_a][0]], by_participant[plumber_b_id := registered[city_b][0]]]
+        for match in accepted:
+            await post(client, f"{proposals_url}/{match['match_id']}/decision", {"decision": "accepted"})
+        await post(client, f"{proposals_url}/{by_participant[registered[city_a][1]]['match_id']}/decision",
+                   {"decision": "rejected", "reason": "participant_declined"})
+
+        placements = []
+        for match in accepted:
+            async def placement_of(match_id: str = match["match_id"]) -> list[dict[str, Any]]:
+                return (await client.get(f"{platform.url('placement')}/placements", params={"match_id": match_id})).json()
+
+            placements.append((await until(placement_of, lambda ps: len(ps) == 1))[0])
+        for placement in placements:
+            await post(client, f"{platform.url('placement')}/placements/{placement['placement_id']}/start", {})
+        ended = next(p for p in placements if p["participant_id"] != plumber_b_id)
+        await post(client, f"{platform.url('placement')}/placements/{ended['placement_id']}/end", {"outcome": "completed"})
+
+        expected = {
+            city_a: {"city": city_a, "registered": 4, "matched": 1, "placed": 1, "completed": 1},
+            city_b: {"city": city_b, "registered": 1, "matched": 1, "placed": 1, "completed": 0},
+        }
+
+        async def funnels() -> dict[str, dict[str, Any]]:
+            url = f"{platform.url('reporting')}/reports/funnel"
+            return {c: (await client.get(url, params={"city": c})).json() for c in (city_a, city_b)}
+
+        await until(funnels, lambda f: f == expected)
+        snapshot = await _shared_state(client, platform, vacancy["vacancy_id"])
+
+        # replay: every consumer group back to offset 0, services restarted, all caught up
+        shared = ("matching", "placement", "reporting")
+        platform.stop(*shared)
+        for service in shared:
+            await rewind_group(platform.bootstrap, platform.group(service), CONSUMING[service])
+        await platform.start(*shared)
+        for service in shared:
+            await until(lambda s=service: group_lag(platform.bootstrap, platform.group(s), CONSUMING[s]), lambda lag: lag == 0)
+        assert await funnels() == expected
+        assert await _shared_state(client, platform, vacancy["vacancy_id"]) == snapshot
+
+        # a malformed event on a city topic is dead-lettered by each consumer; what follows still flows
+        await _publish_malformed(platform.bootstrap, participants_topic(city_b))
+        await post(client, f"{platform.url(f'intake-{city_b}')}/participants", participant_request(plumber_b))
+        expected[city_b]["registered"] = 2
+        await until(funnels, lambda f: f == expected)
+        dead = await read_topic(platform.bootstrap, dead_letter_topic(participants_topic(city_b)), expect=3)
+        assert sorted(dict(d.headers)["mile_dlt_consumer"] for d in dead) == [b"matching", b"placement", b"reporting"]
+        for letter in dead:
+            headers = dict(letter.headers)
+            assert headers["mile_dlt_topic"] == participants_topic(city_b).encode()
+            assert headers["mile_dlt_error_class"] == b"ValidationError"
+            assert headers["mile_dlt_offset"].isdigit() and headers["mile_dlt_partition"].isdigit()
+            assert b"participant_id" in headers["mile_dlt_error_message"]
+            assert b"not-a-uuid" not in headers["mile_dlt_error_message"]  # reasons never echo input
+
+
+async def _shared_state(client: httpx.AsyncClient, platform: Platform, vacancy_id: str) -> tuple[Any, ...]:
+    """What matching and placement show, for comparison before and after a replay."""
+    matches = (await client.get(f"{platform.url('matching')}/matches", params={"vacancy_id": vacancy_id})).json()
+    placements = [
+        (await client.get(f"{platform.url('placement')}/placements", params={"match_id": m["match_id"]})).json()
+        for m in sorted(matches, key=lambda m: m["match_id"])
+    ]
+    return sorted((m["match_id"], m["status"]) for m in matches), [
+        sorted((p["placement_id"], p["state"]) for p in ps) for ps in placements
+    ]
+
+
+async def _publish_malformed(bootstrap: str, topic: str) -> None:
+    meta = EventMeta(type="eu.mile.intake.participant_registered.v1", source="/mile/intake/test", subject="x")
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, value=b'{"participant_id": "not-a-uuid"', key=b"x", headers=to_headers(meta))
+    finally:
+        await producer.stop()

@@ -23,12 +23,12 @@ from aiokafka.structs import ConsumerRecord, TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
-from mile_schemas import Event, EventMeta, UnknownEventType, from_headers, parse_event
+from mile_schemas import Event, EventMeta, UnknownEventType, city_of_participants_topic, from_headers, parse_event
 from opentelemetry import trace
 
 from mile_platform import inbox, metrics
 from mile_platform.deadletter import dead_letter_headers, dead_letter_target, describe
-from mile_platform.errors import is_permanent, is_transient
+from mile_platform.errors import PermanentError, is_permanent, is_transient
 from mile_platform.settings import PlatformSettings
 from mile_platform.telemetry import context_from, tracer
 
@@ -138,6 +138,7 @@ class ReliableSubscriber:
                     metrics.EVENTS_CONSUMED.labels(self.service, record.topic, "skipped").inc()
                     continue
                 event = parse_event(meta.type, record.value or b"")
+                _require_own_city(record.topic, event)
             except UnknownEventType:
                 metrics.EVENTS_CONSUMED.labels(self.service, record.topic, "skipped").inc()
                 continue
@@ -226,6 +227,13 @@ class ReliableSubscriber:
             highwater = message.consumer.highwater(tp)  # type: ignore[attr-defined]
             if highwater is not None:
                 metrics.CONSUMER_LAG.labels(self.service, tp.topic, str(tp.partition)).set(highwater - offset - 1)
+
+
+def _require_own_city(topic: str, event: Event) -> None:
+    """A city's event must arrive on that city's topic: trust the topic, which ACLs confine, not the payload."""
+    topic_city = city_of_participants_topic(topic)
+    if topic_city is not None and getattr(event, "city", None) != topic_city:
+        raise PermanentError(f"event of another city arrived on {topic}")
 
 
 async def _raw_bodies(message: KafkaMessage) -> object:

@@ -196,3 +196,22 @@ async def _committed(bootstrap: str, group: str, topic: str) -> int:
         return total
     finally:
         await consumer.stop()
+
+
+async def test_an_event_naming_another_city_is_dead_lettered(
+    platform_db: tuple[str, asyncpg.Pool], city: str, kafka_bootstrap: str
+) -> None:
+    """A city's topic is what ACLs confine it to: its events may not speak for another city."""
+    _, pool = platform_db
+    topic = participants_topic(city)
+    impostor = _erased("otherplace")
+    await _publish(kafka_bootstrap, topic, [_good(impostor)])
+    records = await read_topic(kafka_bootstrap, topic, expect=1)
+    subscriber, producer = await _subscriber(pool, kafka_bootstrap, Applied())
+    try:
+        await subscriber.process(records)
+    finally:
+        await producer.stop()
+    assert await pool.fetchval("SELECT count(*) FROM applied") == 0
+    dead = await read_topic(kafka_bootstrap, dead_letter_topic(topic), expect=1)
+    assert [dict(d.headers)["mile_dlt_error_class"] for d in dead] == [b"PermanentError"]

@@ -1,0 +1,167 @@
+"""Pure rules of a placement's life: which transitions exist and what each one announces.
+
+    proposed --start--> started --end(completed | converted_to_employment
+                                      | dropped_out | ended_by_employer)--> ended
+    proposed --end(cancelled)--> cancelled
+
+Every transition returns the new placement together with the event announcing it, so
+the caller can never store one without the other.
+"""
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import TypedDict
+
+from mile_platform.errors import Conflict, DomainError
+from mile_schemas import (
+    MatchDecided,
+    MatchDecision,
+    PlacementEnded,
+    PlacementOutcome,
+    PlacementStarted,
+    VacancyKind,
+)
+
+# Placement ids are derived from the match id under this namespace, so replaying a
+# decision (whatever its CloudEvents id) can never create a second placement.
+PLACEMENT_NAMESPACE = uuid.UUID("832ff77f-c592-429b-903c-f0a20af24af5")
+
+ERASURE_REASON = "participant_erased"
+
+
+class PlacementState(StrEnum):
+    PROPOSED = "proposed"
+    STARTED = "started"
+    ENDED = "ended"
+    CANCELLED = "cancelled"
+
+
+# The outcomes a placement may end with, by the state it is in.
+_END_OUTCOMES: dict[PlacementState, frozenset[PlacementOutcome]] = {
+    PlacementState.PROPOSED: frozenset({PlacementOutcome.CANCELLED}),
+    PlacementState.STARTED: frozenset(
+        {
+            PlacementOutcome.COMPLETED,
+            PlacementOutcome.CONVERTED_TO_EMPLOYMENT,
+            PlacementOutcome.DROPPED_OUT,
+            PlacementOutcome.ENDED_BY_EMPLOYER,
+        }
+    ),
+}
+# Outcomes funders ask the reason of (reporting counts them by reason code).
+_REASON_REQUIRED = frozenset({PlacementOutcome.DROPPED_OUT, PlacementOutcome.ENDED_BY_EMPLOYER})
+# Outcomes that free the vacancy's position before the planned end (matching reopens it).
+_EARLY = frozenset({PlacementOutcome.DROPPED_OUT, PlacementOutcome.ENDED_BY_EMPLOYER, PlacementOutcome.CANCELLED})
+
+
+@dataclass(frozen=True)
+class Placement:
+    """A participant at an employer, from an accepted match; ``kind`` is None until the vacancy is known."""
+
+    placement_id: uuid.UUID
+    match_id: uuid.UUID
+    vacancy_id: uuid.UUID
+    participant_id: uuid.UUID
+    city: str
+    kind: VacancyKind | None
+    state: PlacementState = PlacementState.PROPOSED
+    outcome: PlacementOutcome | None = None
+    reason: str | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+
+
+def placement_id_for(match_id: uuid.UUID) -> uuid.UUID:
+    return uuid.uuid5(PLACEMENT_NAMESPACE, str(match_id))
+
+
+def propose(decision: MatchDecided, kind: VacancyKind | None, *, participant_erased: bool) -> Placement | None:
+    """The placement an accepted match proposes; None when rejected.
+
+    Also None when the participant was erased already: an erasure that overtook the
+    decision (they travel on different topics) must not be undone by it.
+    """
+    if decision.decision is not MatchDecision.ACCEPTED or participant_erased:
+        return None
+    return Placement(
+        placement_id=placement_id_for(decision.match_id),
+        match_id=decision.match_id,
+        vacancy_id=decision.vacancy_id,
+        participant_id=decision.participant_id,
+        city=decision.city,
+        kind=kind,
+    )
+
+
+def allowed_transitions(state: PlacementState) -> list[str]:
+    """The transitions open from ``state``, in words a client can act on."""
+    allowed = ["start"] if state is PlacementState.PROPOSED else []
+    outcomes = _END_OUTCOMES.get(state, frozenset())
+    if outcomes:
+        allowed.append(f"end ({' | '.join(o.value for o in PlacementOutcome if o in outcomes)})")
+    return allowed
+
+
+def reason_required(outcome: PlacementOutcome) -> bool:
+    return outcome in _REASON_REQUIRED
+
+
+def start(placement: Placement, started_at: datetime) -> tuple[Placement, PlacementStarted]:
+    if placement.state is not PlacementState.PROPOSED:
+        raise _refused(placement, "start")
+    if placement.kind is None:
+        raise Conflict(
+            f"placement {placement.placement_id} cannot start yet: its vacancy {placement.vacancy_id} "
+            "has not reached placement (its kind is unknown); retry shortly"
+        )
+    started = replace(placement, state=PlacementState.STARTED, started_at=started_at)
+    return started, PlacementStarted(**_identity(placement), kind=placement.kind, started_at=started_at)
+
+
+def end(
+    placement: Placement, outcome: PlacementOutcome, reason: str | None, ended_at: datetime
+) -> tuple[Placement, PlacementEnded]:
+    if outcome not in _END_OUTCOMES.get(placement.state, frozenset()):
+        raise _refused(placement, f"end with outcome {outcome.value}")
+    if reason is None and reason_required(outcome):
+        raise DomainError(f"reason: a reason code is required when the outcome is {outcome.value}")
+    if placement.started_at is not None and ended_at < placement.started_at:
+        raise DomainError(f"ended_at: {ended_at.isoformat()} is before the start ({placement.started_at.isoformat()})")
+    state = PlacementState.CANCELLED if outcome is PlacementOutcome.CANCELLED else PlacementState.ENDED
+    ended = replace(placement, state=state, outcome=outcome, reason=reason, ended_at=ended_at)
+    return ended, PlacementEnded(
+        **_identity(placement), outcome=outcome, reason=reason, ended_at=ended_at, early=outcome in _EARLY
+    )
+
+
+def cancel_for_erasure(placement: Placement, erased_at: datetime) -> tuple[Placement, PlacementEnded]:
+    """A proposed placement of an erased participant is cancelled; it never starts."""
+    return end(placement, PlacementOutcome.CANCELLED, ERASURE_REASON, erased_at)
+
+
+class _Identity(TypedDict):
+    placement_id: uuid.UUID
+    match_id: uuid.UUID
+    vacancy_id: uuid.UUID
+    participant_id: uuid.UUID
+    city: str
+
+
+def _identity(placement: Placement) -> _Identity:
+    return {
+        "placement_id": placement.placement_id,
+        "match_id": placement.match_id,
+        "vacancy_id": placement.vacancy_id,
+        "participant_id": placement.participant_id,
+        "city": placement.city,
+    }
+
+
+def _refused(placement: Placement, action: str) -> Conflict:
+    allowed = allowed_transitions(placement.state)
+    return Conflict(
+        f"placement {placement.placement_id} is {placement.state.value} and cannot {action}; "
+        f"allowed: {', '.join(allowed) if allowed else 'none (final state)'}"
+    )

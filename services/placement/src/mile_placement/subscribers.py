@@ -1,0 +1,43 @@
+"""What placement consumes: vacancies and match decisions from matching, erasures from every city."""
+
+from collections.abc import Sequence
+
+import asyncpg
+from mile_platform.errors import PermanentError
+from mile_platform.subscriber import Consumer, Delivery
+from mile_schemas import (
+    PARTICIPANTS_PATTERN,
+    MatchDecided,
+    ParticipantErased,
+    VacancyOpened,
+)
+
+from mile_placement import handlers
+
+PATTERN = rf"^mile\.matching\.(?:vacancies|matches)\.v1$|{PARTICIPANTS_PATTERN}"
+
+
+async def apply(conn: asyncpg.Connection, deliveries: Sequence[Delivery]) -> None:
+    """Apply a batch in delivery order (partition order), in the wrapper's transaction."""
+    for delivery in deliveries:
+        with delivery.traced():
+            await _apply_one(conn, delivery)
+
+
+async def _apply_one(conn: asyncpg.Connection, delivery: Delivery) -> None:
+    match delivery.event:
+        case VacancyOpened() as event:
+            await handlers.remember_vacancy(conn, event)
+        case MatchDecided() as event:
+            await handlers.record_decision(conn, event)
+        case ParticipantErased() as event:
+            await handlers.forget_participant(conn, event)
+        case other:
+            raise PermanentError(f"placement does not apply {type(other).__name__}")
+
+
+CONSUMER = Consumer(
+    pattern=PATTERN,
+    handler=apply,
+    handles=frozenset({VacancyOpened.event_type, MatchDecided.event_type, ParticipantErased.event_type}),
+)

@@ -1,0 +1,21 @@
+"""Reporting service: one shared deployment projecting every city's events into aggregates."""
+
+from fastapi import FastAPI
+from mile_platform.app import service_app
+
+from mile_reporting.api import router
+from mile_reporting.settings import ReportingSettings
+from mile_reporting.subscribers import consumer
+
+
+def create_app() -> FastAPI:
+    settings = ReportingSettings()  # type: ignore[call-arg]  # from the environment
+    return service_app(
+        service="reporting",
+        title="MILE reporting",
+        description="Funnel and indicators per city for programme managers and funders; nothing personal.",
+        settings=settings,
+        migrations="mile_reporting",
+        routers=[router],
+        consumer=consumer,
+    )

@@ -1,0 +1,38 @@
+"""A running reporting service (real HTTP, PostgreSQL and broker) with a city of its own."""
+
+import random
+import string
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from mile_devstack.inprocess import serve
+from mile_devstack.topics import create_topics, platform_topics
+from mile_reporting.main import create_app
+
+
+@dataclass(frozen=True)
+class Reporting:
+    http: httpx.AsyncClient
+    database_url: str
+    bootstrap: str
+    city: str
+
+
+@pytest.fixture
+async def reporting(
+    fresh_database: Callable[[str], Awaitable[str]],
+    kafka_bootstrap: str,
+    kafka_idempotence: bool,
+    monkeypatch: pytest.MonkeyPatch,
+) -> AsyncIterator[Reporting]:
+    # A city no other test publishes to, so counts on the shared broker are this test's alone.
+    city = "rep" + "".join(random.choices(string.ascii_lowercase, k=10))
+    await create_topics(kafka_bootstrap, platform_topics([city]))  # before start: the pattern sees them
+    database_url = await fresh_database("reporting")
+    monkeypatch.setenv("REPORTING_DATABASE_URL", database_url)
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", kafka_bootstrap)
+    monkeypatch.setenv("MILE_KAFKA_IDEMPOTENCE", str(kafka_idempotence).lower())
+    async with serve(create_app()) as base_url, httpx.AsyncClient(base_url=base_url) as http:
+        yield Reporting(http=http, database_url=database_url, bootstrap=kafka_bootstrap, city=city)

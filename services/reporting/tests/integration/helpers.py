@@ -1,0 +1,90 @@
+"""Publishing events as a producer service would, and waiting (with deadlines) for their effect."""
+
+import asyncio
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.structs import ConsumerRecord, RecordMetadata, TopicPartition
+from mile_schemas import Event, encode_event, to_headers
+
+DEADLINE_S = 60.0
+
+
+@dataclass(frozen=True)
+class Message:
+    topic: str
+    key: bytes
+    value: bytes
+    headers: list[tuple[str, bytes]]
+
+
+def event_message(event: Event, event_id: uuid.UUID | None = None) -> Message:
+    """The record a producer's outbox relay sends: CloudEvents headers, JSON value, aggregate key."""
+    return Message(event.topic(), event.key().encode(), encode_event(event), to_headers(event.meta(event_id)))
+
+
+async def publish(bootstrap: str, messages: Sequence[Message]) -> list[RecordMetadata]:
+    """Send all, then await every acknowledgement (per-partition order is kept)."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        sent = [await producer.send(m.topic, value=m.value, key=m.key, headers=m.headers) for m in messages]
+        return list(await asyncio.gather(*sent))
+    finally:
+        await producer.stop()
+
+
+async def wait_until_consumed(bootstrap: str, group: str, sent: Sequence[RecordMetadata]) -> None:
+    """Until ``group`` has committed past every sent record (so their effect is in the database)."""
+    needed: dict[TopicPartition, int] = {}
+    for record in sent:
+        tp = TopicPartition(record.topic, record.partition)
+        needed[tp] = max(needed.get(tp, 0), record.offset + 1)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        async with asyncio.timeout(DEADLINE_S):
+            for tp, offset in needed.items():
+                while (await consumer.committed(tp) or 0) < offset:
+                    await asyncio.sleep(0.2)
+    finally:
+        await consumer.stop()
+
+
+async def funnel_becomes(http: httpx.AsyncClient, city: str, expected: dict[str, Any]) -> None:
+    """Poll the city's funnel until it shows exactly ``expected``."""
+    body: Any = None
+    try:
+        async with asyncio.timeout(DEADLINE_S):
+            while True:
+                response = await http.get("/reports/funnel", params={"city": city})
+                response.raise_for_status()
+                body = response.json()
+                if body == expected:
+                    return
+                await asyncio.sleep(0.2)
+    except TimeoutError:
+        raise AssertionError(f"funnel of {city} stayed {body}, expected {expected}") from None
+
+
+async def read_topic(bootstrap: str, topic: str, *, expect: int) -> list[ConsumerRecord]:
+    """Every record of ``topic`` from the beginning, once ``expect`` arrived (plus a short extra poll)."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+    )
+    await consumer.start()
+    records: list[ConsumerRecord] = []
+    try:
+        async with asyncio.timeout(DEADLINE_S):
+            while len(records) < expect:
+                for batch in (await consumer.getmany(timeout_ms=500)).values():
+                    records.extend(batch)
+        for batch in (await consumer.getmany(timeout_ms=500)).values():
+            records.extend(batch)
+    finally:
+        await consumer.stop()
+    return records

@@ -1,0 +1,38 @@
+"""The consumer's topic pattern: every city's participants and the shared topics, no dead letters."""
+
+import re
+
+import pytest
+from mile_reporting.subscribers import TOPICS_PATTERN, consumer
+from mile_schemas import all_topics, dead_letter_topic
+
+PATTERN = re.compile(TOPICS_PATTERN)
+
+
+def test_every_event_topic_of_every_city_matches() -> None:
+    assert all(PATTERN.match(topic) for topic in all_topics(["milan", "viladecans", "repabc"]))
+
+
+@pytest.mark.parametrize(
+    "topic",
+    [
+        *(dead_letter_topic(topic) for topic in all_topics(["milan"])),
+        "mile.intake.milan.participants.v2",
+        "mile.intake.Milan.participants.v1",
+        "mile.matching.matches.v1x",
+        "xmile.placement.placements.v1",
+        "mile.reporting.indicators.v1",
+    ],
+)
+def test_other_topics_do_not_match(topic: str) -> None:
+    assert PATTERN.match(topic) is None
+
+
+def test_the_consumer_applies_the_funnel_events() -> None:
+    assert consumer.handles == {
+        "eu.mile.intake.participant_registered.v1",
+        "eu.mile.intake.participant_erased.v1",
+        "eu.mile.matching.match_decided.v1",
+        "eu.mile.placement.placement_started.v1",
+        "eu.mile.placement.placement_ended.v1",
+    }

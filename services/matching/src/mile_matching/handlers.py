@@ -1,0 +1,137 @@
+"""Matching's command and event handlers: each runs in the caller's transaction and writes
+its events to the outbox, never publishing directly."""
+
+import uuid
+from datetime import UTC, datetime
+
+import asyncpg
+from mile_platform.errors import Conflict, NotFound
+from mile_platform.outbox import add_events
+from mile_schemas import (
+    CandidateProfile,
+    MatchDecided,
+    MatchDecision,
+    PlacementEnded,
+    PlacementStarted,
+    VacancyClosed,
+    VacancyOpened,
+)
+
+from mile_matching import proposals, repository
+from mile_matching.commands import CloseVacancy, DecideMatch, OpenVacancy
+from mile_matching.settings import MatchingSettings
+from mile_matching.views import MatchView, VacancyView, match_view, vacancy_view
+
+
+async def open_vacancy(conn: asyncpg.Connection, command: OpenVacancy, settings: MatchingSettings) -> VacancyView:
+    """Open the vacancy and propose its best candidates at once."""
+    event = VacancyOpened(vacancy_id=uuid.uuid4(), opened_at=datetime.now(UTC), **command.model_dump())
+    await repository.insert_vacancy(
+        conn,
+        vacancy_id=event.vacancy_id,
+        employer_id=event.employer_id,
+        city=event.city,
+        spec=event.model_dump(mode="json"),
+        positions=event.positions,
+        opened_at=event.opened_at,
+    )
+    await add_events(conn, [event])
+    await proposals.propose_for_vacancy(conn, event.vacancy_id, settings)
+    return vacancy_view(await _existing_vacancy(conn, event.vacancy_id))
+
+
+async def close_vacancy(conn: asyncpg.Connection, vacancy_id: uuid.UUID, command: CloseVacancy) -> VacancyView:
+    vacancy = await repository.lock_vacancy(conn, vacancy_id)
+    if vacancy is None:
+        raise NotFound(f"vacancy {vacancy_id} not found")
+    if vacancy["status"] == "closed":
+        raise Conflict(f"vacancy {vacancy_id} is already closed")
+    closed_at = datetime.now(UTC)
+    row = await repository.close_vacancy(conn, vacancy_id, reason=command.reason, closed_at=closed_at)
+    await add_events(
+        conn, [VacancyClosed(vacancy_id=vacancy_id, city=row["city"], closed_at=closed_at, reason=command.reason)]
+    )
+    return vacancy_view(row)
+
+
+async def decide_match(
+    conn: asyncpg.Connection, match_id: uuid.UUID, command: DecideMatch, settings: MatchingSettings
+) -> MatchView:
+    """Record the caseworker's decision; a rejection frees room for the next candidate."""
+    match = await repository.lock_match(conn, match_id)
+    if match is None:
+        raise NotFound(f"match {match_id} not found")
+    if match["status"] != "proposed":
+        raise Conflict(f"match {match_id} was already {match['status']}")
+    decided_at = datetime.now(UTC)
+    row = await repository.decide_match(
+        conn, match_id, status=command.decision.value, reason=command.reason, decided_at=decided_at
+    )
+    await add_events(
+        conn,
+        [
+            MatchDecided(
+                match_id=match_id,
+                vacancy_id=row["vacancy_id"],
+                participant_id=row["participant_id"],
+                city=row["city"],
+                decision=command.decision,
+                reason=command.reason,
+                decided_at=decided_at,
+            )
+        ],
+    )
+    if command.decision is MatchDecision.REJECTED:
+        await proposals.propose_for_vacancy(conn, row["vacancy_id"], settings)
+    return match_view(row)
+
+
+async def apply_profile(
+    conn: asyncpg.Connection,
+    *,
+    participant_id: uuid.UUID,
+    city: str,
+    profile: CandidateProfile | None,
+    updated_at: datetime,
+    settings: MatchingSettings,
+) -> None:
+    """Hold the shared profile as the candidate, or nothing at all when none is shared."""
+    if profile is None:
+        await forget_participant(conn, participant_id, settings)
+        return
+    await repository.upsert_candidate(
+        conn,
+        participant_id=participant_id,
+        city=city,
+        profile=profile.model_dump(mode="json"),
+        updated_at=updated_at,
+    )
+    await proposals.propose_candidate(
+        conn, participant_id=participant_id, city=city, profile=profile, settings=settings
+    )
+
+
+async def forget_participant(conn: asyncpg.Connection, participant_id: uuid.UUID, settings: MatchingSettings) -> None:
+    """Fail-closed: drop the candidate and its undecided proposals, then refill those vacancies."""
+    for vacancy_id in await repository.delete_candidate(conn, participant_id):
+        await proposals.propose_for_vacancy(conn, vacancy_id, settings)
+
+
+async def placement_started(conn: asyncpg.Connection, event: PlacementStarted) -> None:
+    if await repository.mark_placement_started(conn, event.placement_id, event.vacancy_id):
+        await repository.take_position(conn, event.vacancy_id)
+
+
+async def placement_ended(conn: asyncpg.Connection, event: PlacementEnded, settings: MatchingSettings) -> None:
+    """An early end returns the position, and the vacancy may take proposals again."""
+    first_end = await repository.mark_placement_ended(conn, event.placement_id, event.vacancy_id, event.ended_at)
+    if first_end and event.early:
+        await repository.release_position(conn, event.vacancy_id)
+        await proposals.propose_for_vacancy(conn, event.vacancy_id, settings)
+
+
+async def _existing_vacancy(conn: asyncpg.Connection, vacancy_id: uuid.UUID) -> asyncpg.Record:
+    row = await repository.get_vacancy(conn, vacancy_id)
+    if row is None:
+        raise NotFound(f"vacancy {vacancy_id} not found")
+    return row

@@ -1,0 +1,57 @@
+"""Matching served over real HTTP on a fresh database, with a producer standing in for intake."""
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from uuid import UUID
+
+import pytest
+from mile_devstack.inprocess import serve
+from mile_devstack.topics import create_topics, platform_topics
+from mile_matching.main import create_app
+from mile_platform.broker import make_producer
+from mile_platform.settings import KafkaSettings
+from mile_schemas import Event, encode_event, to_headers
+
+CITY = "milan"
+
+Publish = Callable[..., Awaitable[None]]
+
+
+# Matching reads every city's topic on a shared broker. Each test gives its vacancy an essential
+# skill of its own and a candidate without it stays below this score, so candidates of other
+# tests are never proposed here; ours speak only Tigrinya, so other tests' vacancies (which
+# require a host-country language) never take them either.
+MIN_SCORE = "0.8"
+
+
+@pytest.fixture
+async def matching_database(fresh_database: Callable[[str], Awaitable[str]]) -> str:
+    return await fresh_database("matching")
+
+
+@pytest.fixture
+async def matching_url(
+    matching_database: str, kafka_bootstrap: str, kafka_idempotence: bool, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[str]:
+    await create_topics(kafka_bootstrap, platform_topics([CITY]))
+    monkeypatch.setenv("MATCHING_DATABASE_URL", matching_database)
+    monkeypatch.setenv("MATCHING_MIN_SCORE", MIN_SCORE)
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", kafka_bootstrap)
+    monkeypatch.setenv("MILE_KAFKA_IDEMPOTENCE", str(kafka_idempotence).lower())
+    async with serve(create_app()) as url:
+        yield url
+
+
+@pytest.fixture
+async def publish(kafka_bootstrap: str, kafka_idempotence: bool) -> AsyncIterator[Publish]:
+    """Send an event as its producer would: CloudEvents headers, key = aggregate id."""
+    settings = KafkaSettings(bootstrap_servers=kafka_bootstrap)
+    producer = make_producer(settings, service="test", idempotence=kafka_idempotence)
+    await producer.start()
+
+    async def send(event: Event, *, event_id: UUID | None = None) -> None:
+        await producer.send_and_wait(
+            event.topic(), key=event.key().encode(), value=encode_event(event), headers=to_headers(event.meta(event_id))
+        )
+
+    yield send
+    await producer.stop()

@@ -1,0 +1,208 @@
+"""Matching end to end over a real broker and PostgreSQL: candidates in, proposals and decisions out."""
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from mile_schemas import (
+    MATCHES,
+    CandidateProfile,
+    MatchDecided,
+    ParticipantErased,
+    ParticipantRegistered,
+    PlacementEnded,
+    PlacementStarted,
+)
+
+from .conftest import CITY, Publish
+from .helpers import eventually, find_event
+
+pytestmark = pytest.mark.integration
+
+
+def _profile(skill: str) -> CandidateProfile:
+    return CandidateProfile.model_validate(
+        {
+            "legal_status": "refugee",
+            "work_permit": {"scope": "full", "valid_until": "2030-04-30"},
+            "languages": [
+                {"language": "ti", "listening": "B1", "reading": "B1", "speaking": "B1", "writing": "A2"},
+            ],
+            "experience": [{"isco08": "7126", "years": 3}],
+            "skills": [skill],
+            "municipality": "Milano",
+        }
+    )
+
+
+def _vacancy(skill: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "employer_id": str(uuid.uuid4()),
+        "city": CITY,
+        "kind": "work_experience",
+        "title": "Plumber (work experience)",
+        "isco08": "7126",
+        "essential_skills": [skill],
+        "languages": [{"language": "ti", "min_level": "A2"}],
+        "municipality": "Sesto San Giovanni",
+        "positions": 1,
+        "hours_per_week": 30,
+        "start_date": "2026-04-01",
+        "accepted_legal_statuses": ["refugee", "subsidiary_protection"],
+    } | fields
+
+
+def _registered(participant_id: uuid.UUID, skill: str) -> ParticipantRegistered:
+    return ParticipantRegistered(
+        participant_id=participant_id,
+        city=CITY,
+        registered_at=datetime.now(UTC),
+        consents=("case_management", "matching"),
+        profile=_profile(skill),
+    )
+
+
+def _skill() -> str:
+    return f"pipe welding {uuid.uuid4().hex[:8]}"
+
+
+async def _proposal(http: httpx.AsyncClient, vacancy_id: str, participant_id: uuid.UUID) -> dict[str, Any]:
+    async def probe() -> dict[str, Any] | None:
+        matches = (await http.get("/matches", params={"vacancy_id": vacancy_id})).json()
+        return next((m for m in matches if m["participant_id"] == str(participant_id)), None)
+
+    return await eventually(probe)
+
+
+async def test_a_registered_candidate_is_proposed_and_the_decision_published(
+    matching_url: str, publish: Publish, kafka_bootstrap: str
+) -> None:
+    participant, skill = uuid.uuid4(), _skill()
+    await publish(_registered(participant, skill))
+    async with httpx.AsyncClient(base_url=matching_url) as http:
+        opened = await http.post("/vacancies", json=_vacancy(skill), headers={"Idempotency-Key": str(uuid.uuid4())})
+        assert opened.status_code == 201, opened.text
+        vacancy = opened.json()
+        assert (vacancy["status"], vacancy["filled"], vacancy["positions"]) == ("open", 0, 1)
+
+        match = await _proposal(http, vacancy["vacancy_id"], participant)
+        assert match["status"] == "proposed" and match["city"] == CITY
+        assert match["reasons"] == [
+            "ISCO 7126: exact match, 3 years",
+            "1 of 1 essential skills",
+            "Tigrinya A2 ≥ A2 required",
+        ]
+
+        ranked = (await http.get(f"/vacancies/{vacancy['vacancy_id']}/candidates", params={"limit": 200})).json()
+        ours = {"participant_id": str(participant), "city": CITY, "score": match["score"], "reasons": match["reasons"]}
+        assert ours in ranked
+
+        decision = f"/matches/{match['match_id']}/decision"
+        decided = await http.post(decision, json={"decision": "accepted", "reason": None})
+        assert decided.status_code == 200, decided.text
+        assert decided.json()["status"] == "accepted"
+        again = await http.post(decision, json={"decision": "rejected", "reason": "participant_declined"})
+        assert again.status_code == 409
+        assert again.headers["content-type"] == "application/problem+json"
+        assert (await http.get(f"/matches/{match['match_id']}")).json()["status"] == "accepted"
+
+    event = await find_event(
+        kafka_bootstrap, MATCHES, lambda e: isinstance(e, MatchDecided) and str(e.match_id) == match["match_id"]
+    )
+    assert isinstance(event, MatchDecided)
+    assert (event.decision, event.participant_id, event.city) == ("accepted", participant, CITY)
+    assert str(event.vacancy_id) == vacancy["vacancy_id"]
+
+
+async def test_bad_requests_are_named_problems(matching_url: str) -> None:
+    async with httpx.AsyncClient(base_url=matching_url) as http:
+        bad = await http.post("/vacancies", json=_vacancy(_skill(), positions=0, status="closed"))
+        assert bad.status_code == 422
+        assert bad.headers["content-type"] == "application/problem+json"
+        assert {e["field"] for e in bad.json()["errors"]} == {"positions", "status"}
+
+        unknown = uuid.uuid4()
+        assert (await http.get(f"/vacancies/{unknown}")).status_code == 404
+        assert (await http.post(f"/matches/{unknown}/decision", json={"decision": "accepted"})).status_code == 404
+        reason = await http.post(f"/matches/{unknown}/decision", json={"decision": "accepted", "reason": "Not a code"})
+        assert reason.status_code == 422 and reason.json()["errors"][0]["field"] == "reason"
+
+        vacancy = (await http.post("/vacancies", json=_vacancy(_skill()))).json()
+        closing = f"/vacancies/{vacancy['vacancy_id']}/close"
+        key = {"Idempotency-Key": str(uuid.uuid4())}
+        first = await http.post(closing, json={"reason": "withdrawn_by_employer"}, headers=key)
+        assert first.status_code == 200 and first.json()["status"] == "closed"
+        repeat = await http.post(closing, json={"reason": "withdrawn_by_employer"}, headers=key)
+        assert repeat.json() == first.json()
+        assert (await http.post(closing, json={"reason": "withdrawn_by_employer"})).status_code == 409
+
+
+async def test_an_erased_participant_leaves_no_candidate_and_no_open_proposal(
+    matching_url: str, publish: Publish
+) -> None:
+    participant, skill = uuid.uuid4(), _skill()
+    async with httpx.AsyncClient(base_url=matching_url) as http:
+        vacancy = (await http.post("/vacancies", json=_vacancy(skill))).json()
+        await publish(_registered(participant, skill))
+        await _proposal(http, vacancy["vacancy_id"], participant)
+
+        await publish(ParticipantErased(participant_id=participant, city=CITY, erased_at=datetime.now(UTC)))
+
+        async def gone() -> bool | None:
+            matches = (await http.get("/matches", params={"participant_id": str(participant)})).json()
+            return True if not matches else None
+
+        await eventually(gone)
+        ranked = (await http.get(f"/vacancies/{vacancy['vacancy_id']}/candidates", params={"limit": 200})).json()
+        assert str(participant) not in {c["participant_id"] for c in ranked}
+
+
+async def test_placements_take_and_return_capacity_once(
+    matching_url: str, matching_database: str, publish: Publish
+) -> None:
+    async with httpx.AsyncClient(base_url=matching_url) as http:
+        vacancy_id = (await http.post("/vacancies", json=_vacancy(_skill(), positions=2))).json()["vacancy_id"]
+        ids: dict[str, Any] = {
+            "placement_id": uuid.uuid4(),
+            "match_id": uuid.uuid4(),
+            "vacancy_id": vacancy_id,
+            "participant_id": uuid.uuid4(),
+            "city": CITY,
+        }
+        started = PlacementStarted(**ids, kind="work_experience", started_at=datetime.now(UTC))
+        ended = PlacementEnded(**ids, outcome="dropped_out", ended_at=datetime.now(UTC), early=True)
+
+        async def filled_after(*event_ids: uuid.UUID) -> int:
+            await _applied(matching_database, event_ids)
+            return int((await http.get(f"/vacancies/{vacancy_id}")).json()["filled"])
+
+        first, same_fact = uuid.uuid4(), uuid.uuid4()
+        await publish(started, event_id=first)
+        await publish(started, event_id=first)  # a redelivery: the inbox drops it
+        await publish(started, event_id=same_fact)  # the same fact under a new id: the SQL guard drops it
+        assert await filled_after(first, same_fact) == 1
+
+        end, end_again = uuid.uuid4(), uuid.uuid4()
+        await publish(ended, event_id=end)
+        await publish(ended, event_id=end_again)
+        assert await filled_after(end, end_again) == 0
+
+
+async def _applied(database_url: str, event_ids: tuple[uuid.UUID, ...]) -> None:
+    """Wait until the consumer has claimed every one of ``event_ids`` in its inbox."""
+    conn = await asyncpg.connect(database_url)
+    try:
+
+        async def claimed() -> bool | None:
+            count = await conn.fetchval(
+                "SELECT count(*) FROM mile_inbox WHERE consumer = 'matching' AND event_id = ANY($1::uuid[])",
+                list(event_ids),
+            )
+            return True if count == len(event_ids) else None
+
+        await eventually(claimed)
+    finally:
+        await conn.close()

@@ -7,11 +7,13 @@ while the events behind it still flow.
 """
 
 import asyncio
+import random
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import httpx
+import pycountry
 import pytest
 from aiokafka import AIOKafkaProducer
 from mile_devstack.demo import COOK, PLUMBER, Person, participant_request, vacancy_request
@@ -51,6 +53,8 @@ async def post(client: httpx.AsyncClient, url: str, body: dict[str, Any]) -> dic
 
 async def test_participants_flow_from_intake_to_reporting_and_replay_changes_nothing(platform: Platform) -> None:
     city_a, city_b = platform.cities
+    # A language of this run only: candidates other runs left on a shared broker never qualify.
+    language = random.choice(sorted(lang.alpha_2 for lang in pycountry.languages if hasattr(lang, "alpha_2")))
     async with httpx.AsyncClient(timeout=10.0) as client:
         plumbers_a = [Person(f"Ana{i}", "Test", "1990-01-01", "female", "NG", "refugee", PLUMBER, 3) for i in range(2)]
         cook_a = Person("Cyrus", "Test", "1985-06-01", "male", "IR", "asylum_seeker", COOK, 5)
@@ -59,13 +63,13 @@ async def test_participants_flow_from_intake_to_reporting_and_replay_changes_not
         registered: dict[str, list[str]] = {city_a: [], city_b: []}
         for city, people in ((city_a, [*plumbers_a, cook_a, no_consent_a]), (city_b, [plumber_b])):
             for person in people:
-                body = await post(client, f"{platform.url(f'intake-{city}')}/participants", participant_request(person))
+                body = await post(client, f"{platform.url(f'intake-{city}')}/participants", participant_request(person, host_language=language))
                 registered[city].append(body["participant_id"])
 
         vacancy = await post(
             client,
             f"{platform.url('matching')}/vacancies",
-            vacancy_request(city_a, title="Plumbing apprentice", isco08=PLUMBER, positions=2),
+            vacancy_request(city_a, title="Plumbing apprentice", isco08=PLUMBER, positions=2, language=language),
         )
         proposals_url = f"{platform.url('matching')}/matches"
 
@@ -118,13 +122,14 @@ async def test_participants_flow_from_intake_to_reporting_and_replay_changes_not
         assert await funnels() == expected
         assert await _shared_state(client, platform, vacancy["vacancy_id"]) == snapshot
 
-        # a malformed event on a city topic is dead-lettered by each consumer; what follows still flows
+        # a malformed registration is dead-lettered by each consumer that applies registrations
+        # (placement skips that type unread); what follows it on the topic still flows
         await _publish_malformed(platform.bootstrap, participants_topic(city_b))
-        await post(client, f"{platform.url(f'intake-{city_b}')}/participants", participant_request(plumber_b))
+        await post(client, f"{platform.url(f'intake-{city_b}')}/participants", participant_request(plumber_b, host_language=language))
         expected[city_b]["registered"] = 2
         await until(funnels, lambda f: f == expected)
-        dead = await read_topic(platform.bootstrap, dead_letter_topic(participants_topic(city_b)), expect=3)
-        assert sorted(dict(d.headers)["mile_dlt_consumer"] for d in dead) == [b"matching", b"placement", b"reporting"]
+        dead = await read_topic(platform.bootstrap, dead_letter_topic(participants_topic(city_b)), expect=2)
+        assert sorted(dict(d.headers)["mile_dlt_consumer"] for d in dead) == [b"matching", b"reporting"]
         for letter in dead:
             headers = dict(letter.headers)
             assert headers["mile_dlt_topic"] == participants_topic(city_b).encode()
@@ -151,6 +156,6 @@ async def _publish_malformed(bootstrap: str, topic: str) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
     await producer.start()
     try:
-        await producer.send_and_wait(topic, value=b'{"participant_id": "not-a-uuid"', key=b"x", headers=to_headers(meta))
+        await producer.send_and_wait(topic, value=b'{"participant_id": "not-a-uuid"}', key=b"x", headers=to_headers(meta))
     finally:
         await producer.stop()

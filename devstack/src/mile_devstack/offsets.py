@@ -7,6 +7,7 @@ offsets of a group with live members cannot be rewritten.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,7 +18,13 @@ from aiokafka.structs import OffsetAndMetadata, TopicPartition
 
 @asynccontextmanager
 async def _group_client(bootstrap: str, group: str) -> AsyncIterator[AIOKafkaConsumer]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=group,
+        enable_auto_commit=False,
+        session_timeout_ms=6000,
+        heartbeat_interval_ms=500,
+    )
     await consumer.start()
     try:
         yield consumer
@@ -30,10 +37,18 @@ async def _partitions(consumer: AIOKafkaConsumer, pattern: str) -> list[TopicPar
     return [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
 
 
-async def rewind_group(bootstrap: str, group: str, pattern: str) -> int:
-    """Set ``group``'s offsets to 0 on every partition of the topics matching ``pattern``."""
+async def rewind_group(bootstrap: str, group: str, pattern: str, timeout: float = 60.0) -> int:
+    """Set ``group``'s offsets to 0 on every partition of the topics matching ``pattern``.
+
+    Joins the (stopped) group as its only member, as some brokers accept offset
+    commits from members only, then commits offset 0 for everything assigned.
+    """
     async with _group_client(bootstrap, group) as consumer:
-        partitions = await _partitions(consumer, pattern)
+        consumer.subscribe(pattern=pattern)
+        async with asyncio.timeout(timeout):
+            while not consumer.assignment():
+                await consumer.getmany(timeout_ms=200, max_records=1)
+        partitions = sorted(consumer.assignment())
         await consumer.commit({tp: OffsetAndMetadata(0, "") for tp in partitions})
         return len(partitions)
 
@@ -45,5 +60,5 @@ async def group_lag(bootstrap: str, group: str, pattern: str) -> int:
         ends = await consumer.end_offsets(partitions)
         lag = 0
         for tp in partitions:
-            lag += ends[tp] - (await consumer.committed(tp) or 0)
+            lag += max(0, ends[tp] - (await consumer.committed(tp) or 0))
         return lag

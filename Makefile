@@ -6,7 +6,7 @@ UV_VERSION := 0.13.9
 PYTEST_ARGS ?=
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: up test schemas
+.PHONY: up test lint schemas
 
 up: $(UV)
 	$(UV) sync --frozen --quiet
@@ -15,6 +15,12 @@ up: $(UV)
 test: $(UV)
 	$(UV) sync --frozen --quiet
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
+
+lint: $(UV)
+	$(UV) sync --frozen --quiet
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+	$(UV) run --frozen python -m mile_schemas.generate --check
 
 schemas: $(UV)
 	$(UV) run --frozen python -m mile_schemas.generate

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
+
 from mile_devstack import testing
 from mile_devstack.databases import PostgresServer
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
+
 from mile_devstack.broker import LocalBroker
 from mile_devstack.processes import free_port
 from mile_devstack.topics import create_topics

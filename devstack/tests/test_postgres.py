@@ -9,6 +9,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+
 from mile_devstack.postgres import LocalPostgres
 from mile_devstack.processes import free_port
 

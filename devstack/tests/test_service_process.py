@@ -6,6 +6,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
 from mile_devstack.processes import free_port
 from mile_devstack.services import ServiceNotReady, ServiceProcess, ServiceSpec
 

@@ -19,9 +19,7 @@ from mile_schemas.codes import (
 )
 
 
-@pytest.mark.parametrize(
-    ("raw", "code"), [("it", "it"), ("EN", "en"), ("ita", "it"), ("prs", "prs")]
-)
+@pytest.mark.parametrize(("raw", "code"), [("it", "it"), ("EN", "en"), ("ita", "it"), ("prs", "prs")])
 def test_language_normalises_to_639_1_or_639_3(raw: str, code: str) -> None:
     assert TypeAdapter(Language).validate_python(raw) == code
 

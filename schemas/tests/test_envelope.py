@@ -50,9 +50,7 @@ def test_round_trip_without_subject() -> None:
 
 def test_time_is_normalised_to_utc_and_naive_time_rejected() -> None:
     cet = timezone(timedelta(hours=1))
-    assert _meta(time=datetime(2026, 3, 2, 10, 15, tzinfo=cet)).time == datetime(
-        2026, 3, 2, 9, 15, tzinfo=UTC
-    )
+    assert _meta(time=datetime(2026, 3, 2, 10, 15, tzinfo=cet)).time == datetime(2026, 3, 2, 9, 15, tzinfo=UTC)
     with pytest.raises(ValidationError):
         _meta(time=datetime(2026, 3, 2, 9, 15))
 

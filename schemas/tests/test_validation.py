@@ -90,17 +90,13 @@ def test_consents_are_a_set_in_canonical_order() -> None:
 
 
 def test_times_are_normalised_to_utc() -> None:
-    event = ParticipantRegistered.model_validate(
-        {**_registered(), "registered_at": "2026-03-02T10:15:00+01:00"}
-    )
+    event = ParticipantRegistered.model_validate({**_registered(), "registered_at": "2026-03-02T10:15:00+01:00"})
     assert event.registered_at == datetime(2026, 3, 2, 9, 15, tzinfo=UTC)
     assert json.loads(event.model_dump_json())["registered_at"] == "2026-03-02T09:15:00Z"
 
 
 def test_participant_position_is_coarsened() -> None:
-    event = ParticipantRegistered.model_validate(
-        _with_profile(latitude=45.48123, longitude=9.20456)
-    )
+    event = ParticipantRegistered.model_validate(_with_profile(latitude=45.48123, longitude=9.20456))
     assert event.profile is not None
     assert (event.profile.latitude, event.profile.longitude) == (45.48, 9.2)
 
@@ -128,9 +124,7 @@ def test_matching_bounds() -> None:
     with pytest.raises(ValidationError):
         VacancyOpened.model_validate({**opened, "positions": 0})
     with pytest.raises(ValidationError):
-        VacancyOpened.model_validate(
-            {**opened, "languages": [{"language": "it", "min_level": "A2"}] * 2}
-        )
+        VacancyOpened.model_validate({**opened, "languages": [{"language": "it", "min_level": "A2"}] * 2})
 
 
 def test_events_are_immutable() -> None:

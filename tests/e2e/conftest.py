@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+
 from mile_devstack.processes import free_port
 from mile_devstack.services import ServiceProcess, ServiceSpec, platform_databases, platform_specs
 from mile_devstack.topics import create_topics, platform_topics

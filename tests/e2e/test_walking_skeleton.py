@@ -16,6 +16,7 @@ import httpx
 import pycountry
 import pytest
 from aiokafka import AIOKafkaProducer
+
 from mile_devstack.demo import COOK, PLUMBER, Person, participant_request, vacancy_request
 from mile_devstack.offsets import group_lag, rewind_group
 from mile_devstack.topics import read_topic
@@ -58,12 +59,18 @@ async def test_participants_flow_from_intake_to_reporting_and_replay_changes_not
     async with httpx.AsyncClient(timeout=10.0) as client:
         plumbers_a = [Person(f"Ana{i}", "Test", "1990-01-01", "female", "NG", "refugee", PLUMBER, 3) for i in range(2)]
         cook_a = Person("Cyrus", "Test", "1985-06-01", "male", "IR", "asylum_seeker", COOK, 5)
-        no_consent_a = Person("Dara", "Test", "1992-02-02", "female", "SY", "refugee", PLUMBER, 4, consents=("case_management",))
+        no_consent_a = Person(
+            "Dara", "Test", "1992-02-02", "female", "SY", "refugee", PLUMBER, 4, consents=("case_management",)
+        )
         plumber_b = Person("Bo", "Test", "1993-03-03", "male", "ER", "subsidiary_protection", PLUMBER, 2)
         registered: dict[str, list[str]] = {city_a: [], city_b: []}
         for city, people in ((city_a, [*plumbers_a, cook_a, no_consent_a]), (city_b, [plumber_b])):
             for person in people:
-                body = await post(client, f"{platform.url(f'intake-{city}')}/participants", participant_request(person, host_language=language))
+                body = await post(
+                    client,
+                    f"{platform.url(f'intake-{city}')}/participants",
+                    participant_request(person, host_language=language),
+                )
                 registered[city].append(body["participant_id"])
 
         vacancy = await post(
@@ -85,19 +92,27 @@ async def test_participants_flow_from_intake_to_reporting_and_replay_changes_not
         accepted = [by_participant[registered[city_a][0]], by_participant[plumber_b_id := registered[city_b][0]]]
         for match in accepted:
             await post(client, f"{proposals_url}/{match['match_id']}/decision", {"decision": "accepted"})
-        await post(client, f"{proposals_url}/{by_participant[registered[city_a][1]]['match_id']}/decision",
-                   {"decision": "rejected", "reason": "participant_declined"})
+        await post(
+            client,
+            f"{proposals_url}/{by_participant[registered[city_a][1]]['match_id']}/decision",
+            {"decision": "rejected", "reason": "participant_declined"},
+        )
 
         placements = []
         for match in accepted:
+
             async def placement_of(match_id: str = match["match_id"]) -> list[dict[str, Any]]:
-                return (await client.get(f"{platform.url('placement')}/placements", params={"match_id": match_id})).json()
+                return (
+                    await client.get(f"{platform.url('placement')}/placements", params={"match_id": match_id})
+                ).json()
 
             placements.append((await until(placement_of, lambda ps: len(ps) == 1))[0])
         for placement in placements:
             await post(client, f"{platform.url('placement')}/placements/{placement['placement_id']}/start", {})
         ended = next(p for p in placements if p["participant_id"] != plumber_b_id)
-        await post(client, f"{platform.url('placement')}/placements/{ended['placement_id']}/end", {"outcome": "completed"})
+        await post(
+            client, f"{platform.url('placement')}/placements/{ended['placement_id']}/end", {"outcome": "completed"}
+        )
 
         expected = {
             city_a: {"city": city_a, "registered": 4, "matched": 1, "placed": 1, "completed": 1},
@@ -118,14 +133,20 @@ async def test_participants_flow_from_intake_to_reporting_and_replay_changes_not
             await rewind_group(platform.bootstrap, platform.group(service), CONSUMING[service])
         await platform.start(*shared)
         for service in shared:
-            await until(lambda s=service: group_lag(platform.bootstrap, platform.group(s), CONSUMING[s]), lambda lag: lag == 0)
+            await until(
+                lambda s=service: group_lag(platform.bootstrap, platform.group(s), CONSUMING[s]), lambda lag: lag == 0
+            )
         assert await funnels() == expected
         assert await _shared_state(client, platform, vacancy["vacancy_id"]) == snapshot
 
         # a malformed registration is dead-lettered by each consumer that applies registrations
         # (placement skips that type unread); what follows it on the topic still flows
         await _publish_malformed(platform.bootstrap, participants_topic(city_b))
-        await post(client, f"{platform.url(f'intake-{city_b}')}/participants", participant_request(plumber_b, host_language=language))
+        await post(
+            client,
+            f"{platform.url(f'intake-{city_b}')}/participants",
+            participant_request(plumber_b, host_language=language),
+        )
         expected[city_b]["registered"] = 2
         await until(funnels, lambda f: f == expected)
         dead = await read_topic(platform.bootstrap, dead_letter_topic(participants_topic(city_b)), expect=2)
@@ -156,6 +177,8 @@ async def _publish_malformed(bootstrap: str, topic: str) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
     await producer.start()
     try:
-        await producer.send_and_wait(topic, value=b'{"participant_id": "not-a-uuid"}', key=b"x", headers=to_headers(meta))
+        await producer.send_and_wait(
+            topic, value=b'{"participant_id": "not-a-uuid"}', key=b"x", headers=to_headers(meta)
+        )
     finally:
         await producer.stop()

@@ -98,12 +98,15 @@ def load_demo(urls: dict[str, str]) -> None:
             language = HOST_LANGUAGE.get(city, "en")
             for index, person in enumerate(DEMO_PEOPLE):
                 _post(
-                    client, f"{urls[f'intake-{city}']}/participants", participant_request(person, host_language=language),
+                    client,
+                    f"{urls[f'intake-{city}']}/participants",
+                    participant_request(person, host_language=language),
                     key=f"demo-{city}-person-{index}",
                 )
             for isco08, title in ((PLUMBER, "Plumbing apprentice"), (COOK, "Kitchen assistant")):
                 vacancy = _post(
-                    client, f"{urls['matching']}/vacancies",
+                    client,
+                    f"{urls['matching']}/vacancies",
                     vacancy_request(city, title=title, isco08=isco08, positions=2, language=language),
                     key=f"demo-{city}-vacancy-{isco08}",
                 )
@@ -118,7 +121,12 @@ def _place_first_proposal(client: httpx.Client, urls: dict[str, str], vacancy_id
         return
     match = max(matches, key=lambda m: m["score"])
     if match["status"] == "proposed":
-        _post(client, f"{urls['matching']}/matches/{match['match_id']}/decision", {"decision": "accepted"}, key=f"{key}-accept")
+        _post(
+            client,
+            f"{urls['matching']}/matches/{match['match_id']}/decision",
+            {"decision": "accepted"},
+            key=f"{key}-accept",
+        )
     placements = _wait_for(
         lambda: client.get(f"{urls['placement']}/placements", params={"match_id": match["match_id"]}).json()
     )

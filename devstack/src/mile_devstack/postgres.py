@@ -100,7 +100,7 @@ class LocalPostgres:
     def _prepare_data_dir(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if self._account:
-            hand_over(self.data_dir, self._account)
+            hand_over(self.data_dir, postgres_bin_dir(), self._account)
         if not (self.data_dir / "PG_VERSION").exists():
             self._initdb()
         self._clear_stale_pidfile()

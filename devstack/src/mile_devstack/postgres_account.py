@@ -22,15 +22,16 @@ def server_account() -> str | None:
     return ACCOUNT
 
 
-def hand_over(data_dir: Path, account: str) -> None:
-    """Give `account` the data directory and a way through its parents.
+def hand_over(data_dir: Path, bin_dir: Path, account: str) -> None:
+    """Give `account` the data directory, and a way through the parents of it and of the binaries.
 
     Parents only gain the search (x) bit for others, not read: pytest's
-    /tmp/pytest-of-root is 0700, which otherwise hides every test data dir.
+    /tmp/pytest-of-root is 0700, and so is a checkout made under `mktemp -d`,
+    which would otherwise hide the data dir or the PostgreSQL binaries in `.venv`.
     """
     entry = pwd.getpwnam(account)
     os.chown(data_dir, entry.pw_uid, entry.pw_gid)
-    for parent in data_dir.parents:
+    for parent in {*data_dir.parents, *bin_dir.parents}:
         mode = parent.stat().st_mode
         if not mode & stat.S_IXOTH:
             parent.chmod(mode | stat.S_IXOTH)

@@ -105,9 +105,7 @@ class ServiceProcess:
     def __init__(self, spec: ServiceSpec, log_dir: Path) -> None:
         self.spec = spec
         self.log_path = log_dir / f"{spec.name}.log"
-        self._proc: subprocess.Popen[bytes] = spawn(
-            spec.command(), self.log_path, env={**os.environ, **spec.env}
-        )
+        self._proc: subprocess.Popen[bytes] = spawn(spec.command(), self.log_path, env={**os.environ, **spec.env})
 
     @property
     def running(self) -> bool:
@@ -138,6 +136,4 @@ class ServiceProcess:
         kill_process(self._proc)
 
     def _not_ready(self, reason: str) -> ServiceNotReady:
-        return ServiceNotReady(
-            f"{self.spec.name} {reason}; last lines of {self.log_path}:\n{log_tail(self.log_path)}"
-        )
+        return ServiceNotReady(f"{self.spec.name} {reason}; last lines of {self.log_path}:\n{log_tail(self.log_path)}")

@@ -9,6 +9,7 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError, for_code
 from aiokafka.structs import ConsumerRecord
+
 from mile_schemas.topics import all_topics, dead_letter_topic
 
 
@@ -28,9 +29,7 @@ async def create_topics(
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
-        response = await admin.create_topics(
-            [NewTopic(name, partitions, replication_factor) for name in names]
-        )
+        response = await admin.create_topics([NewTopic(name, partitions, replication_factor) for name in names])
     finally:
         await admin.close()
     for topic, code, *_ in response.topic_errors:

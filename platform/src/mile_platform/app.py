@@ -10,7 +10,6 @@ from collections.abc import Sequence
 
 from fastapi import APIRouter, FastAPI
 from faststream.specification import AsyncAPI
-from mile_schemas import Event
 
 from mile_platform.logs import configure_logging
 from mile_platform.problems import setup_problems
@@ -19,6 +18,7 @@ from mile_platform.settings import ServiceSettings
 from mile_platform.subscriber import Consumer
 from mile_platform.telemetry import setup_telemetry
 from mile_platform.web import instrument, lifespan_for, probes_router
+from mile_schemas import Event
 
 
 def service_app(

@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 
 import asyncpg
 from aiokafka.structs import ConsumerRecord
-from mile_schemas import dead_letter_topic
 from pydantic import ValidationError
+
+from mile_schemas import dead_letter_topic
 
 MAX_REASON = 500
 
@@ -29,11 +30,10 @@ def describe(exc: BaseException) -> str:
     return str(exc)[:MAX_REASON] or type(exc).__name__
 
 
-def dead_letter_headers(
-    record: ConsumerRecord, exc: BaseException, consumer: str
-) -> list[tuple[str, bytes]]:
+def dead_letter_headers(record: ConsumerRecord, exc: BaseException, consumer: str) -> list[tuple[str, bytes]]:
     original = [(k, v) for k, v in (record.headers or ()) if not k.startswith("mile_dlt_")]
-    return original + [
+    return [
+        *original,
         ("mile_dlt_topic", record.topic.encode()),
         ("mile_dlt_partition", str(record.partition).encode()),
         ("mile_dlt_offset", str(record.offset).encode()),

@@ -2,27 +2,15 @@
 
 from prometheus_client import Counter, Gauge, Histogram
 
-HTTP_REQUESTS = Counter(
-    "mile_http_requests", "HTTP requests served", ["service", "method", "route", "status"]
-)
-HTTP_LATENCY = Histogram(
-    "mile_http_request_duration_seconds", "HTTP request latency", ["service", "method", "route"]
-)
-EVENTS_CONSUMED = Counter(
-    "mile_events_consumed", "Events handled by a consumer", ["service", "topic", "outcome"]
-)
+HTTP_REQUESTS = Counter("mile_http_requests", "HTTP requests served", ["service", "method", "route", "status"])
+HTTP_LATENCY = Histogram("mile_http_request_duration_seconds", "HTTP request latency", ["service", "method", "route"])
+EVENTS_CONSUMED = Counter("mile_events_consumed", "Events handled by a consumer", ["service", "topic", "outcome"])
 CONSUMER_BATCH_SECONDS = Histogram(
     "mile_consumer_batch_duration_seconds", "Time to process one batch, commit included", ["service"]
 )
-CONSUMER_RETRIES = Counter(
-    "mile_consumer_retries", "Batches retried after a transient error", ["service", "error"]
-)
-CONSUMER_LAG = Gauge(
-    "mile_consumer_lag", "Messages behind the partition's end", ["service", "topic", "partition"]
-)
-DEAD_LETTERS = Counter(
-    "mile_dead_letters", "Events sent to a dead-letter topic", ["service", "topic", "error"]
-)
+CONSUMER_RETRIES = Counter("mile_consumer_retries", "Batches retried after a transient error", ["service", "error"])
+CONSUMER_LAG = Gauge("mile_consumer_lag", "Messages behind the partition's end", ["service", "topic", "partition"])
+DEAD_LETTERS = Counter("mile_dead_letters", "Events sent to a dead-letter topic", ["service", "topic", "error"])
 OUTBOX_PUBLISHED = Counter("mile_outbox_published", "Outbox events published", ["service"])
 OUTBOX_PENDING = Gauge("mile_outbox_pending", "Outbox events not yet published", ["service"])
 OUTBOX_OLDEST_AGE = Gauge(

@@ -10,9 +10,9 @@ import uuid
 from collections.abc import Sequence
 
 import asyncpg
-from mile_schemas import Event, encode_event, to_headers
 
 from mile_platform.telemetry import current_traceparent
+from mile_schemas import Event, encode_event, to_headers
 
 NOTIFY_CHANNEL = "mile_outbox"
 

@@ -61,9 +61,7 @@ class Runtime:
         self.pool = await _retry_connect(self.settings)
         await apply_migrations(self.pool, self.migration_packages)
         self.migrated = True
-        self.producer = make_producer(
-            self.settings.kafka, service=self.service, idempotence=platform.kafka_idempotence
-        )
+        self.producer = make_producer(self.settings.kafka, service=self.service, idempotence=platform.kafka_idempotence)
         await self.producer.start()
         self.relay = OutboxRelay(
             service=self.service,

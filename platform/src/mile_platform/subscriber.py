@@ -23,7 +23,6 @@ from aiokafka.structs import ConsumerRecord, TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
-from mile_schemas import Event, EventMeta, UnknownEventType, city_of_participants_topic, from_headers, parse_event
 from opentelemetry import trace
 
 from mile_platform import inbox, metrics
@@ -31,6 +30,7 @@ from mile_platform.deadletter import dead_letter_headers, dead_letter_target, de
 from mile_platform.errors import PermanentError, is_permanent, is_transient
 from mile_platform.settings import PlatformSettings
 from mile_platform.telemetry import context_from, tracer
+from mile_schemas import Event, EventMeta, UnknownEventType, city_of_participants_topic, from_headers, parse_event
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -108,7 +108,7 @@ class ReliableSubscriber:
             await self.process(records)
             try:
                 await message.ack()
-            except Exception as exc:  # noqa: BLE001 - a lost commit only means a redelivery
+            except Exception as exc:
                 log.warning("offset commit failed (%r); the batch will be redelivered and deduplicated", exc)
         self._record_lag(message, records)
 
@@ -117,11 +117,11 @@ class ReliableSubscriber:
         try:
             if deliveries:
                 await self._retrying(lambda: self._apply(deliveries))
-        except Exception:  # noqa: BLE001 - isolate the culprit event by event
+        except Exception:
             for delivery in deliveries:
                 try:
                     await self._retrying(lambda d=delivery: self._apply([d]))
-                except Exception as exc:  # noqa: BLE001
+                except Exception as exc:
                     dead.append(_DeadLetter(delivery.record, exc))
         if dead:
             await self._retrying(lambda: self._send_dead(dead), forever=True)
@@ -142,7 +142,7 @@ class ReliableSubscriber:
             except UnknownEventType:
                 metrics.EVENTS_CONSUMED.labels(self.service, record.topic, "skipped").inc()
                 continue
-            except Exception as exc:  # noqa: BLE001 - anything undecodable is a dead letter
+            except Exception as exc:
                 dead.append(_DeadLetter(record, exc))
                 continue
             span = tracer().start_span(

@@ -54,13 +54,13 @@ async def _readiness(runtime: Runtime) -> dict[str, str]:
         missing = await asyncio.wait_for(pending_migrations(pool, runtime.migration_packages), 2)
         if missing or not runtime.migrated:
             checks["migrations"] = f"pending {len(missing)}"
-    except Exception as exc:  # noqa: BLE001 - readiness reports, it never raises
+    except Exception as exc:
         checks["database"] = f"unreachable ({type(exc).__name__})"
         checks["migrations"] = "unknown"
     try:
         if not await asyncio.wait_for(runtime.broker.ping(timeout=2), 3):
             checks["broker"] = "unreachable"
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         checks["broker"] = f"unreachable ({type(exc).__name__})"
     return checks
 
@@ -74,9 +74,7 @@ def instrument(app: FastAPI, service: str, max_body_bytes: int) -> None:
         if length is not None and (not length.isdigit() or int(length) > max_body_bytes):
             return problem(413, "Request body too large", f"Limit is {max_body_bytes} bytes")
         started = time.perf_counter()
-        with tracer().start_as_current_span(
-            f"{request.method} {request.url.path}", kind=trace.SpanKind.SERVER
-        ) as span:
+        with tracer().start_as_current_span(f"{request.method} {request.url.path}", kind=trace.SpanKind.SERVER) as span:
             response = await call_next(request)
             route = getattr(request.scope.get("route"), "path", "unmatched")
             span.update_name(f"{request.method} {route}")

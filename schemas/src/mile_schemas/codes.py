@@ -100,9 +100,7 @@ _EXTRA_COUNTRIES = frozenset({"XK"})
 @lru_cache(maxsize=512)
 def _normalise_country(code: str) -> str:
     code = code.strip().upper()
-    if code in _EXTRA_COUNTRIES or (
-        len(code) == 2 and pycountry.countries.get(alpha_2=code) is not None
-    ):
+    if code in _EXTRA_COUNTRIES or (len(code) == 2 and pycountry.countries.get(alpha_2=code) is not None):
         return code
     raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 country code")
 
@@ -132,9 +130,7 @@ class ISCEDLevel(IntEnum):
 ISCO08Code = Annotated[str, StringConstraints(pattern=r"^\d{1,4}$")]
 """ISCO-08 code from major group (``7``) down to unit group (``7126``)."""
 
-ESCOUri = Annotated[
-    str, StringConstraints(pattern=r"^http://data\.europa\.eu/esco/\S+$", max_length=200)
-]
+ESCOUri = Annotated[str, StringConstraints(pattern=r"^http://data\.europa\.eu/esco/\S+$", max_length=200)]
 """ESCO concept URI (occupation or skill), e.g. ``http://data.europa.eu/esco/occupation/<uuid>``."""
 
 
@@ -160,11 +156,7 @@ class AgeBand(StrEnum):
 
 def age_band(birth_date: date, on_date: date) -> AgeBand:
     """The band of a person's age on ``on_date``; intake derives it before publishing."""
-    age = (
-        on_date.year
-        - birth_date.year
-        - ((on_date.month, on_date.day) < (birth_date.month, birth_date.day))
-    )
+    age = on_date.year - birth_date.year - ((on_date.month, on_date.day) < (birth_date.month, birth_date.day))
     if age < 15:
         raise ValueError(f"age {age} is below working age (15)")
     if age >= 65:

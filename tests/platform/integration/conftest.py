@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import asyncpg
 import pytest
+
 from mile_devstack.topics import create_topics, platform_topics
 from mile_platform.migrations import apply_migrations
 

@@ -6,13 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
+
+from mile_devstack.topics import read_topic
 from mile_platform.broker import make_producer
 from mile_platform.outbox import add_events
 from mile_platform.relay import OutboxRelay
 from mile_platform.settings import KafkaSettings
-from mile_schemas import ParticipantErased, from_headers, participants_topic, parse_event
-
-from mile_devstack.topics import read_topic
+from mile_schemas import ParticipantErased, from_headers, parse_event, participants_topic
 
 pytestmark = pytest.mark.integration
 

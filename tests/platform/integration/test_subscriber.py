@@ -9,14 +9,14 @@ import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import TopicPartition
+
+from mile_devstack.topics import read_topic
 from mile_platform.broker import make_producer
 from mile_platform.errors import DomainError
 from mile_platform.runtime import Runtime
 from mile_platform.settings import KafkaSettings, PlatformSettings, ServiceSettings
 from mile_platform.subscriber import Consumer, Delivery, ReliableSubscriber
 from mile_schemas import ParticipantErased, dead_letter_topic, encode_event, participants_topic, to_headers
-
-from mile_devstack.topics import read_topic
 
 pytestmark = pytest.mark.integration
 ERASED = "eu.mile.intake.participant_erased.v1"
@@ -61,7 +61,9 @@ class Applied:
             await conn.execute("INSERT INTO applied (participant_id) VALUES ($1)", event.participant_id)
 
 
-async def _subscriber(pool: asyncpg.Pool, bootstrap: str, handler: Applied) -> tuple[ReliableSubscriber, AIOKafkaProducer]:
+async def _subscriber(
+    pool: asyncpg.Pool, bootstrap: str, handler: Applied
+) -> tuple[ReliableSubscriber, AIOKafkaProducer]:
     await pool.execute("CREATE TABLE IF NOT EXISTS applied (participant_id uuid PRIMARY KEY)")
     producer = make_producer(KafkaSettings(bootstrap_servers=bootstrap), service="test", idempotence=False)
     await producer.start()
@@ -85,8 +87,13 @@ async def test_duplicates_apply_once_and_undecodable_records_are_dead_lettered(
     await _publish(
         kafka_bootstrap,
         topic,
-        good
-        + [good[0], good[0], (b"{not json", to_headers(_erased(city).meta())), (b"{}", [("ce_type", ERASED.encode())])],
+        [
+            *good,
+            good[0],
+            good[0],
+            (b"{not json", to_headers(_erased(city).meta())),
+            (b"{}", [("ce_type", ERASED.encode())]),
+        ],
     )
     records = await read_topic(kafka_bootstrap, topic, expect=9)
     subscriber, producer = await _subscriber(pool, kafka_bootstrap, Applied())
@@ -132,7 +139,9 @@ async def test_a_rule_violation_dead_letters_only_its_own_event(
     events = [_erased(city) for _ in range(6)]
     await _publish(kafka_bootstrap, topic, [_good(e) for e in events])
     records = await read_topic(kafka_bootstrap, topic, expect=6)
-    subscriber, producer = await _subscriber(pool, kafka_bootstrap, Applied(poison=frozenset({events[2].participant_id})))
+    subscriber, producer = await _subscriber(
+        pool, kafka_bootstrap, Applied(poison=frozenset({events[2].participant_id}))
+    )
     try:
         await subscriber.process(records)
     finally:
@@ -162,7 +171,9 @@ async def test_offsets_are_committed_only_after_the_database_commit(
             platform=PlatformSettings(kafka_idempotence=kafka_idempotence, retry_max_backoff_s=0.2),
         ),
         migration_packages=["mile_platform"],
-        consumer=Consumer(pattern=rf"^{topic.replace('.', chr(92) + '.')}$", handler=handler, handles=frozenset({ERASED})),
+        consumer=Consumer(
+            pattern=rf"^{topic.replace('.', chr(92) + '.')}$", handler=handler, handles=frozenset({ERASED})
+        ),
     )
     await runtime.start()
     try:
@@ -188,7 +199,7 @@ async def _committed(bootstrap: str, group: str, topic: str) -> int:
     try:
         partitions = consumer.partitions_for_topic(topic) or set()
         if not partitions:
-            await consumer._client.force_metadata_update()  # noqa: SLF001 - metadata of a topic we don't subscribe
+            await consumer._client.force_metadata_update()
             partitions = consumer.partitions_for_topic(topic) or set()
         total = 0
         for p in partitions:

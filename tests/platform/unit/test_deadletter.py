@@ -2,9 +2,10 @@
 
 import asyncpg
 from aiokafka.structs import ConsumerRecord
+from pydantic import ValidationError
+
 from mile_platform.deadletter import dead_letter_headers, describe
 from mile_schemas import ParticipantRegistered
-from pydantic import ValidationError
 
 
 def _validation_error() -> ValidationError:
@@ -25,8 +26,16 @@ def test_reason_names_fields_without_input_values() -> None:
 
 def test_headers_say_where_the_record_came_from() -> None:
     record = ConsumerRecord(
-        topic="mile.intake.milan.participants.v1", partition=2, offset=41, timestamp=0, timestamp_type=0,
-        key=b"k", value=b"{", checksum=None, serialized_key_size=1, serialized_value_size=1,
+        topic="mile.intake.milan.participants.v1",
+        partition=2,
+        offset=41,
+        timestamp=0,
+        timestamp_type=0,
+        key=b"k",
+        value=b"{",
+        checksum=None,
+        serialized_key_size=1,
+        serialized_value_size=1,
         headers=[("ce_type", b"x")],
     )
     headers = dict(dead_letter_headers(record, ValueError("bad"), "reporting"))
@@ -40,7 +49,9 @@ def test_headers_say_where_the_record_came_from() -> None:
 
 
 def test_database_errors_name_the_constraint_not_the_value() -> None:
-    exc = asyncpg.UniqueViolationError("duplicate key value violates unique constraint\nDETAIL: Key (email)=(jane@x.org)")
+    exc = asyncpg.UniqueViolationError(
+        "duplicate key value violates unique constraint\nDETAIL: Key (email)=(jane@x.org)"
+    )
     exc.constraint_name = "people_email_key"  # type: ignore[attr-defined]
     reason = describe(exc)
     assert "people_email_key" in reason and "jane@x.org" not in reason

@@ -2,6 +2,7 @@
 
 import asyncpg
 from aiokafka.errors import KafkaConnectionError
+
 from mile_platform.errors import Conflict, is_permanent, is_transient
 
 

@@ -115,9 +115,7 @@ class ConsentChanged(IntakeEvent):
         given = self.status is ConsentStatus.GIVEN
         if self.profile is not None and not (given and self.purpose is ConsentPurpose.MATCHING):
             raise ValueError("profile only accompanies matching consent being given")
-        if self.statistics is not None and not (
-            given and self.purpose is ConsentPurpose.STATISTICS
-        ):
+        if self.statistics is not None and not (given and self.purpose is ConsentPurpose.STATISTICS):
             raise ValueError("statistics only accompany statistics consent being given")
         return self
 

@@ -83,9 +83,7 @@ class VacancyOpened(VacancyEvent):
     esco_uri: ESCOUri | None = None
     essential_skills: Annotated[tuple[Label, ...], AfterValidator(unique)] = ()
     optional_skills: Annotated[tuple[Label, ...], AfterValidator(unique)] = ()
-    languages: Annotated[
-        tuple[LanguageRequirement, ...], AfterValidator(_one_requirement_per_language)
-    ] = ()
+    languages: Annotated[tuple[LanguageRequirement, ...], AfterValidator(_one_requirement_per_language)] = ()
     municipality: str = Field(min_length=1, max_length=100)
     latitude: Latitude | None = None
     longitude: Longitude | None = None

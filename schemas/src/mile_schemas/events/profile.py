@@ -86,9 +86,7 @@ class CandidateProfile(_Part):
 
     legal_status: LegalStatus
     work_permit: WorkPermit
-    languages: Annotated[
-        tuple[LanguageProficiency, ...], AfterValidator(_one_entry_per_language)
-    ] = ()
+    languages: Annotated[tuple[LanguageProficiency, ...], AfterValidator(_one_entry_per_language)] = ()
     isced_level: ISCEDLevel | None = None
     experience: tuple[OccupationExperience, ...] = ()
     skills: Annotated[tuple[Label, ...], AfterValidator(unique)] = Field(

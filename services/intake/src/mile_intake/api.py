@@ -1,22 +1,19 @@
 """Intake's HTTP API for the city's own frontend: thin, no SQL, no rules."""
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Header, Request, Response, status
-from mile_platform.errors import NotFound
-from mile_platform.idempotency import run_once
-from mile_platform.web import runtime_of
+from fastapi import APIRouter, Request, Response, status
 
 from mile_intake import handlers, repository
 from mile_intake.commands import RegisterParticipant
 from mile_intake.crypto import Keyring
 from mile_intake.settings import IntakeSettings
 from mile_intake.views import ParticipantView, participant_view
+from mile_platform.errors import NotFound
+from mile_platform.web import runtime_of
+from mile_platform.writes import IdempotencyKey, write_once
 
 router = APIRouter(prefix="/participants", tags=["participants"])
-
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 
 def _context(request: Request) -> tuple[IntakeSettings, Keyring]:
@@ -29,21 +26,15 @@ async def register(
 ) -> ParticipantView:
     """Register a participant; emits ``ParticipantRegistered`` (what consent allows)."""
     settings, keyring = _context(request)
-    async with runtime_of(request).db().acquire() as conn, conn.transaction():
-        code, body = await run_once(
-            conn,
-            scope="POST /participants",
-            key=idempotency_key,
-            request=command,
-            command=lambda: _register(conn, command, settings.city, keyring),
-        )
+    code, body = await write_once(
+        request,
+        key=idempotency_key,
+        command=command,
+        success=status.HTTP_201_CREATED,
+        run=lambda conn: handlers.register_participant(conn, command, city=settings.city, keyring=keyring),
+    )
     response.status_code = code
     return ParticipantView.model_validate(body)
-
-
-async def _register(conn, command: RegisterParticipant, city: str, keyring: Keyring) -> tuple[int, dict]:  # type: ignore[no-untyped-def]
-    view = await handlers.register_participant(conn, command, city=city, keyring=keyring)
-    return status.HTTP_201_CREATED, view.model_dump(mode="json")
 
 
 @router.get("/{participant_id}", response_model=ParticipantView)

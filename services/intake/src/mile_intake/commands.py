@@ -6,8 +6,9 @@ owns (id, city, status, audit fields) by adding it to a body.
 
 from datetime import date
 
-from mile_schemas import CandidateProfile, ConsentPurpose, Country, Sex
 from pydantic import BaseModel, ConfigDict, Field
+
+from mile_schemas import CandidateProfile, ConsentPurpose, Country, Sex
 
 
 class Strict(BaseModel):

@@ -4,12 +4,12 @@ import uuid
 from datetime import UTC, datetime
 
 import asyncpg
-from mile_platform.outbox import add_events
 
 from mile_intake import domain, repository
 from mile_intake.commands import RegisterParticipant
 from mile_intake.crypto import Keyring, encrypt_json
 from mile_intake.views import ParticipantView, participant_view
+from mile_platform.outbox import add_events
 
 
 async def register_participant(

@@ -1,12 +1,12 @@
 """Intake service: one deployment per partner city, owner of its people's personal data."""
 
 from fastapi import FastAPI
-from mile_platform.app import service_app
-from mile_schemas import ParticipantRegistered, participants_topic
 
 from mile_intake.api import router
 from mile_intake.crypto import Keyring
 from mile_intake.settings import IntakeSettings
+from mile_platform.app import service_app
+from mile_schemas import ParticipantRegistered, participants_topic
 
 
 def create_app() -> FastAPI:

@@ -1,9 +1,10 @@
 """Intake settings: one deployment per city, so the city is configuration."""
 
-from mile_platform.settings import ServiceSettings
-from mile_schemas import CitySlug
 from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
+
+from mile_platform.settings import ServiceSettings
+from mile_schemas import CitySlug
 
 
 class IntakeSettings(ServiceSettings):

@@ -2,15 +2,15 @@
 
 import json
 import uuid
-from datetime import datetime
-
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
-from mile_schemas import CandidateProfile, ConsentPurpose, StatisticalAttributes
+
 from pydantic import BaseModel
 
 from mile_intake.commands import PersonalData
 from mile_intake.crypto import Keyring, decrypt_json
+from mile_schemas import CandidateProfile, ConsentPurpose, StatisticalAttributes
 
 
 class ParticipantView(BaseModel):

@@ -1,15 +1,9 @@
 """Matching's HTTP API for partner frontends: thin, no SQL, no rules."""
 
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated
 
-import asyncpg
-from fastapi import APIRouter, Header, Query, Request, Response, status
-from mile_platform.errors import NotFound
-from mile_platform.idempotency import run_once
-from mile_platform.web import runtime_of
-from pydantic import BaseModel
+from fastapi import APIRouter, Query, Request, Response, status
 
 from mile_matching import domain, handlers, repository
 from mile_matching.commands import CloseVacancy, DecideMatch, OpenVacancy
@@ -22,33 +16,16 @@ from mile_matching.views import (
     ranked_candidates,
     vacancy_view,
 )
+from mile_platform.errors import NotFound
+from mile_platform.web import runtime_of
+from mile_platform.writes import IdempotencyKey, write_once
 
 vacancies = APIRouter(prefix="/vacancies", tags=["vacancies"])
 matches = APIRouter(prefix="/matches", tags=["matches"])
 
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
-
 
 def _settings(request: Request) -> MatchingSettings:
     return request.app.state.settings
-
-
-async def _write_once(
-    request: Request,
-    *,
-    scope: str,
-    key: str | None,
-    command: BaseModel,
-    success: int,
-    run: Callable[[asyncpg.Connection], Awaitable[BaseModel]],
-) -> tuple[int, dict[str, Any]]:
-    """Run a write in one transaction, at most once per ``Idempotency-Key``."""
-    async with runtime_of(request).db().acquire() as conn, conn.transaction():
-
-        async def once() -> tuple[int, dict[str, Any]]:
-            return success, (await run(conn)).model_dump(mode="json")
-
-        return await run_once(conn, scope=scope, key=key, request=command, command=once)
 
 
 @vacancies.post("", status_code=status.HTTP_201_CREATED, response_model=VacancyView)
@@ -57,9 +34,8 @@ async def open_vacancy(
 ) -> VacancyView:
     """Open a vacancy; emits ``VacancyOpened`` and proposes its best candidates (``MatchProposed``)."""
     settings = _settings(request)
-    code, body = await _write_once(
+    code, body = await write_once(
         request,
-        scope="POST /vacancies",
         key=idempotency_key,
         command=command,
         success=status.HTTP_201_CREATED,
@@ -87,9 +63,8 @@ async def close_vacancy(
     idempotency_key: IdempotencyKey = None,
 ) -> VacancyView:
     """Stop taking candidates; emits ``VacancyClosed``. 409 when already closed."""
-    code, body = await _write_once(
+    code, body = await write_once(
         request,
-        scope=f"POST /vacancies/{vacancy_id}/close",
         key=idempotency_key,
         command=command,
         success=status.HTTP_200_OK,
@@ -153,9 +128,8 @@ async def decide_match(
 ) -> MatchView:
     """Accept or reject a proposal; emits ``MatchDecided``. 409 when already decided."""
     settings = _settings(request)
-    code, body = await _write_once(
+    code, body = await write_once(
         request,
-        scope=f"POST /matches/{match_id}/decision",
         key=idempotency_key,
         command=command,
         success=status.HTTP_200_OK,

@@ -8,6 +8,8 @@ from datetime import date
 from typing import Annotated
 from uuid import UUID
 
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
 from mile_schemas import (
     CitySlug,
     ESCOUri,
@@ -19,7 +21,6 @@ from mile_schemas import (
     VacancyKind,
 )
 from mile_schemas.events._fields import Label, Latitude, Longitude, unique
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 
 class Strict(BaseModel):

@@ -10,6 +10,7 @@ from typing import Literal
 from uuid import UUID
 
 import pycountry
+
 from mile_schemas import CandidateProfile, CEFRLevel, LanguageSkill, VacancyOpened, WorkPermitScope
 
 MatchStatus = Literal["proposed", "accepted", "rejected"]

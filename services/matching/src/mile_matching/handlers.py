@@ -5,6 +5,11 @@ import uuid
 from datetime import UTC, datetime
 
 import asyncpg
+
+from mile_matching import proposals, repository
+from mile_matching.commands import CloseVacancy, DecideMatch, OpenVacancy
+from mile_matching.settings import MatchingSettings
+from mile_matching.views import MatchView, VacancyView, match_view, vacancy_view
 from mile_platform.errors import Conflict, NotFound
 from mile_platform.outbox import add_events
 from mile_schemas import (
@@ -16,11 +21,6 @@ from mile_schemas import (
     VacancyClosed,
     VacancyOpened,
 )
-
-from mile_matching import proposals, repository
-from mile_matching.commands import CloseVacancy, DecideMatch, OpenVacancy
-from mile_matching.settings import MatchingSettings
-from mile_matching.views import MatchView, VacancyView, match_view, vacancy_view
 
 
 async def open_vacancy(conn: asyncpg.Connection, command: OpenVacancy, settings: MatchingSettings) -> VacancyView:

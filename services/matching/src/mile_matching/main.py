@@ -1,12 +1,12 @@
 """Matching service: shared by every city, owner of vacancies, candidates and proposals."""
 
 from fastapi import FastAPI
-from mile_platform.app import service_app
-from mile_schemas import MATCHES, VACANCIES, MatchDecided, MatchProposed, VacancyClosed, VacancyOpened
 
 from mile_matching.api import matches, vacancies
 from mile_matching.settings import MatchingSettings
 from mile_matching.subscribers import consumer
+from mile_platform.app import service_app
+from mile_schemas import MATCHES, VACANCIES, MatchDecided, MatchProposed, VacancyClosed, VacancyOpened
 
 
 def create_app() -> FastAPI:

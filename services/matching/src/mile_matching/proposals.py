@@ -10,12 +10,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
-from mile_platform.outbox import add_events
-from mile_schemas import CandidateProfile, MatchProposed
 
 from mile_matching import domain, repository
 from mile_matching.settings import MatchingSettings
 from mile_matching.views import candidate_profile, vacancy_spec
+from mile_platform.outbox import add_events
+from mile_schemas import CandidateProfile, MatchProposed
 
 
 async def propose_for_vacancy(conn: asyncpg.Connection, vacancy_id: uuid.UUID, settings: MatchingSettings) -> None:

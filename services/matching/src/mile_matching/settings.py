@@ -1,8 +1,9 @@
 """Matching settings: one shared deployment, tuned by how strict and how many proposals."""
 
-from mile_platform.settings import ServiceSettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
+
+from mile_platform.settings import ServiceSettings
 
 
 class MatchingSettings(ServiceSettings):

@@ -4,6 +4,9 @@ import re
 from collections.abc import Sequence
 
 import asyncpg
+
+from mile_matching import handlers
+from mile_matching.settings import MatchingSettings
 from mile_platform.subscriber import Consumer, Delivery
 from mile_schemas import (
     PARTICIPANTS_PATTERN,
@@ -17,9 +20,6 @@ from mile_schemas import (
     PlacementEnded,
     PlacementStarted,
 )
-
-from mile_matching import handlers
-from mile_matching.settings import MatchingSettings
 
 PATTERN = f"(?:{PARTICIPANTS_PATTERN})|(?:^{re.escape(PLACEMENTS)}$)"
 

@@ -6,6 +6,9 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, Literal
 
+from pydantic import BaseModel
+
+from mile_matching.domain import MatchStatus, assess, rank
 from mile_schemas import (
     CandidateProfile,
     ESCOUri,
@@ -15,9 +18,6 @@ from mile_schemas import (
     VacancyKind,
     VacancyOpened,
 )
-from pydantic import BaseModel
-
-from mile_matching.domain import MatchStatus, assess, rank
 
 
 class VacancyView(BaseModel):

@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from uuid import UUID
 
 import pytest
+
 from mile_devstack.inprocess import serve
 from mile_devstack.topics import create_topics, platform_topics
 from mile_matching.main import create_app

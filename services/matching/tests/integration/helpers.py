@@ -5,6 +5,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from aiokafka import AIOKafkaConsumer
+
 from mile_schemas import Event, from_headers, parse_event
 
 T = TypeVar("T")

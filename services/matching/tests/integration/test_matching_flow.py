@@ -7,6 +7,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+
 from mile_schemas import (
     MATCHES,
     CandidateProfile,

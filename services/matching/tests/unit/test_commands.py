@@ -4,9 +4,10 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
+from pydantic import ValidationError
+
 from mile_matching.commands import OpenVacancy
 from mile_schemas import VacancyOpened
-from pydantic import ValidationError
 
 BODY = {
     "employer_id": str(uuid.uuid4()),

@@ -3,6 +3,7 @@
 import uuid
 
 import pytest
+
 from mile_matching.domain import (
     Assessment,
     assess,

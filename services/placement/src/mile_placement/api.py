@@ -1,21 +1,18 @@
 """Placement's HTTP API for partner frontends: thin, no SQL, no rules."""
 
 import uuid
-from collections.abc import Awaitable
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Body, Header, Query, Request, Response, status
-from mile_platform.errors import NotFound
-from mile_platform.idempotency import run_once
-from mile_platform.web import runtime_of
+from fastapi import APIRouter, Body, Query, Request, Response, status
 
 from mile_placement import handlers, views
 from mile_placement.commands import EndPlacement, StartPlacement
 from mile_placement.views import PlacementQuery, PlacementView
+from mile_platform.errors import NotFound
+from mile_platform.web import runtime_of
+from mile_platform.writes import IdempotencyKey, write_once
 
 router = APIRouter(prefix="/placements", tags=["placements"])
-
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 
 @router.get("", response_model=list[PlacementView])
@@ -43,14 +40,13 @@ async def start(
     idempotency_key: IdempotencyKey = None,
 ) -> PlacementView:
     """The participant started at the employer; emits ``PlacementStarted``. The body may be omitted."""
-    async with runtime_of(request).db().acquire() as conn, conn.transaction():
-        code, body = await run_once(
-            conn,
-            scope=f"POST /placements/{placement_id}/start",
-            key=idempotency_key,
-            request=command,
-            command=lambda: _ok(handlers.start_placement(conn, placement_id, command)),
-        )
+    code, body = await write_once(
+        request,
+        key=idempotency_key,
+        command=command,
+        success=status.HTTP_200_OK,
+        run=lambda conn: handlers.start_placement(conn, placement_id, command),
+    )
     response.status_code = code
     return PlacementView.model_validate(body)
 
@@ -64,18 +60,12 @@ async def end(
     idempotency_key: IdempotencyKey = None,
 ) -> PlacementView:
     """End a started placement, or cancel a proposed one (outcome ``cancelled``); emits ``PlacementEnded``."""
-    async with runtime_of(request).db().acquire() as conn, conn.transaction():
-        code, body = await run_once(
-            conn,
-            scope=f"POST /placements/{placement_id}/end",
-            key=idempotency_key,
-            request=command,
-            command=lambda: _ok(handlers.end_placement(conn, placement_id, command)),
-        )
+    code, body = await write_once(
+        request,
+        key=idempotency_key,
+        command=command,
+        success=status.HTTP_200_OK,
+        run=lambda conn: handlers.end_placement(conn, placement_id, command),
+    )
     response.status_code = code
     return PlacementView.model_validate(body)
-
-
-async def _ok(view: Awaitable[PlacementView]) -> tuple[int, dict[str, Any]]:
-    """The status and JSON body ``run_once`` stores for replaying a repeated request."""
-    return status.HTTP_200_OK, (await view).model_dump(mode="json")

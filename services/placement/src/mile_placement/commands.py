@@ -4,10 +4,10 @@ Request models forbid unknown fields, so a client can never set what the server 
 (ids, state, the ``early`` flag) by adding it to a body.
 """
 
-from mile_schemas import PlacementOutcome, ReasonCode, UtcDateTime
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from mile_placement.domain import reason_required
+from mile_schemas import PlacementOutcome, ReasonCode, UtcDateTime
 
 
 class Strict(BaseModel):

@@ -5,14 +5,14 @@ import uuid
 from datetime import UTC, datetime
 
 import asyncpg
-from mile_platform.errors import NotFound
-from mile_platform.outbox import add_events
-from mile_schemas import MatchDecided, ParticipantErased, VacancyOpened
 
 from mile_placement import domain, repository
 from mile_placement.commands import EndPlacement, StartPlacement
 from mile_placement.domain import Placement
 from mile_placement.views import PlacementView, placement_view
+from mile_platform.errors import NotFound
+from mile_platform.outbox import add_events
+from mile_schemas import MatchDecided, ParticipantErased, VacancyOpened
 
 
 async def remember_vacancy(conn: asyncpg.Connection, event: VacancyOpened) -> None:

@@ -1,12 +1,12 @@
 """Placement service: one shared deployment turning accepted matches into placements."""
 
 from fastapi import FastAPI
-from mile_platform.app import service_app
-from mile_schemas import PLACEMENTS, PlacementEnded, PlacementStarted
 
 from mile_placement.api import router
 from mile_placement.settings import PlacementSettings
 from mile_placement.subscribers import CONSUMER
+from mile_platform.app import service_app
+from mile_schemas import PLACEMENTS, PlacementEnded, PlacementStarted
 
 
 def create_app() -> FastAPI:

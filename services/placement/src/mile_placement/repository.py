@@ -6,9 +6,9 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
-from mile_schemas import PlacementOutcome, VacancyKind
 
 from mile_placement.domain import Placement, PlacementState
+from mile_schemas import PlacementOutcome, VacancyKind
 
 
 async def remember_vacancy(conn: asyncpg.Connection, vacancy_id: uuid.UUID, city: str, kind: VacancyKind) -> None:

@@ -1,7 +1,8 @@
 """Placement settings: one shared deployment; everything it needs comes from the platform base."""
 
-from mile_platform.settings import ServiceSettings
 from pydantic_settings import SettingsConfigDict
+
+from mile_platform.settings import ServiceSettings
 
 
 class PlacementSettings(ServiceSettings):

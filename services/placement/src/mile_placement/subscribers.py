@@ -3,6 +3,8 @@
 from collections.abc import Sequence
 
 import asyncpg
+
+from mile_placement import handlers
 from mile_platform.errors import PermanentError
 from mile_platform.subscriber import Consumer, Delivery
 from mile_schemas import (
@@ -11,8 +13,6 @@ from mile_schemas import (
     ParticipantErased,
     VacancyOpened,
 )
-
-from mile_placement import handlers
 
 PATTERN = rf"^mile\.matching\.(?:vacancies|matches)\.v1$|{PARTICIPANTS_PATTERN}"
 

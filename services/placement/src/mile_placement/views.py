@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
-from mile_schemas import CitySlug, PlacementOutcome, VacancyKind
 from pydantic import BaseModel, ConfigDict, Field
 
 from mile_placement.domain import PlacementState
+from mile_schemas import CitySlug, PlacementOutcome, VacancyKind
 
 
 class PlacementView(BaseModel):

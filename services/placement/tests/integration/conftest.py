@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
 import pytest
+
 from mile_devstack.inprocess import serve
 from mile_devstack.topics import create_topics, platform_topics
 from mile_placement.main import create_app

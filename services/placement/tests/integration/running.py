@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import httpx
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import RecordMetadata
+
 from mile_schemas import Event, encode_event, to_headers
 
 

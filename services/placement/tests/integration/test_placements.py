@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
+
 from mile_schemas import (
     PLACEMENTS,
     Event,

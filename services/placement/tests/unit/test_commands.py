@@ -3,8 +3,9 @@
 from datetime import UTC, datetime
 
 import pytest
-from mile_placement.commands import EndPlacement, StartPlacement
 from pydantic import ValidationError
+
+from mile_placement.commands import EndPlacement, StartPlacement
 
 
 def _fields(error: ValidationError) -> set[str]:

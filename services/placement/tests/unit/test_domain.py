@@ -5,6 +5,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from mile_placement import domain
 from mile_placement.domain import Placement, PlacementState
 from mile_platform.errors import Conflict, DomainError

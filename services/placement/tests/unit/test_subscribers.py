@@ -3,6 +3,7 @@
 import re
 
 import pytest
+
 from mile_placement.subscribers import CONSUMER, PATTERN
 from mile_schemas import (
     MATCHES,

@@ -3,11 +3,11 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from mile_platform.web import runtime_of
-from mile_schemas import CitySlug
 
+from mile_platform.web import runtime_of
 from mile_reporting import views
 from mile_reporting.views import CityFunnel, FunnelOverview
+from mile_schemas import CitySlug
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 

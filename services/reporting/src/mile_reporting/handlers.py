@@ -3,9 +3,9 @@
 from collections.abc import Sequence
 
 import asyncpg
-from mile_schemas import Event
 
 from mile_reporting import domain, repository
+from mile_schemas import Event
 
 
 async def project_funnel(conn: asyncpg.Connection, events: Sequence[Event]) -> None:

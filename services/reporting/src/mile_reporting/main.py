@@ -1,8 +1,8 @@
 """Reporting service: one shared deployment projecting every city's events into aggregates."""
 
 from fastapi import FastAPI
-from mile_platform.app import service_app
 
+from mile_platform.app import service_app
 from mile_reporting.api import router
 from mile_reporting.settings import ReportingSettings
 from mile_reporting.subscribers import consumer

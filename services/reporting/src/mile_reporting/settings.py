@@ -1,7 +1,8 @@
 """Reporting settings: one shared deployment reading every city's events."""
 
-from mile_platform.settings import ServiceSettings
 from pydantic_settings import SettingsConfigDict
+
+from mile_platform.settings import ServiceSettings
 
 
 class ReportingSettings(ServiceSettings):

@@ -4,10 +4,10 @@ import re
 from collections.abc import Sequence
 
 import asyncpg
-from mile_platform.subscriber import Consumer, Delivery
-from mile_schemas import MATCHES, PARTICIPANTS_PATTERN, PLACEMENTS, VACANCIES
 
+from mile_platform.subscriber import Consumer, Delivery
 from mile_reporting import domain, handlers
+from mile_schemas import MATCHES, PARTICIPANTS_PATTERN, PLACEMENTS, VACANCIES
 
 TOPICS_PATTERN = "|".join(
     [PARTICIPANTS_PATTERN, *(f"^{re.escape(topic)}$" for topic in (VACANCIES, MATCHES, PLACEMENTS))]

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord, RecordMetadata, TopicPartition
+
 from mile_schemas import Event, encode_event, to_headers
 
 DEADLINE_S = 60.0

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
+
 from mile_schemas import (
     Event,
     MatchDecided,

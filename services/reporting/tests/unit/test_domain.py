@@ -4,6 +4,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from mile_reporting.domain import FUNNEL_EVENTS, Stage, StageReached, funnel_changes, stage_reached
 from mile_schemas import (
     EVENT_TYPES,

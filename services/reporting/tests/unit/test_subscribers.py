@@ -3,6 +3,7 @@
 import re
 
 import pytest
+
 from mile_reporting.subscribers import TOPICS_PATTERN, consumer
 from mile_schemas import all_topics, dead_letter_topic
 

@@ -8,6 +8,7 @@ are real (ISCO-08, ESCO, ISO 3166, ISO 639, CEFR).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,12 +111,20 @@ def load_demo(urls: dict[str, str]) -> None:
                     vacancy_request(city, title=title, isco08=isco08, positions=2, language=language),
                     key=f"demo-{city}-vacancy-{isco08}",
                 )
-                _place_first_proposal(client, urls, vacancy["vacancy_id"], key=f"demo-{city}-{isco08}")
+                # the plumbing place has run its course; the kitchen one is still under way
+                _place_first_proposal(
+                    client, urls, vacancy["vacancy_id"], key=f"demo-{city}-{isco08}", complete=isco08 == PLUMBER
+                )
     print(f"demo data loaded: {len(DEMO_PEOPLE)} participants in each of {len(cities)} cities")
 
 
-def _place_first_proposal(client: httpx.Client, urls: dict[str, str], vacancy_id: str, *, key: str) -> None:
-    """Accept the best proposal for a vacancy and start its placement (proposals arrive asynchronously)."""
+def _place_first_proposal(
+    client: httpx.Client, urls: dict[str, str], vacancy_id: str, *, key: str, complete: bool
+) -> None:
+    """Accept the best proposal for a vacancy, start its placement and maybe complete it.
+
+    Proposals and placements arrive asynchronously, through the broker.
+    """
     matches = _wait_for(lambda: client.get(f"{urls['matching']}/matches", params={"vacancy_id": vacancy_id}).json())
     if not matches:
         return
@@ -130,18 +139,21 @@ def _place_first_proposal(client: httpx.Client, urls: dict[str, str], vacancy_id
     placements = _wait_for(
         lambda: client.get(f"{urls['placement']}/placements", params={"match_id": match["match_id"]}).json()
     )
-    if placements and placements[0]["state"] == "proposed":
-        _post(client, f"{urls['placement']}/placements/{placements[0]['placement_id']}/start", {}, key=f"{key}-start")
+    if not placements:
+        return
+    placement_url = f"{urls['placement']}/placements/{placements[0]['placement_id']}"
+    if placements[0]["state"] == "proposed":
+        _post(client, f"{placement_url}/start", {}, key=f"{key}-start")
+    if complete and placements[0]["state"] in ("proposed", "started"):
+        _post(client, f"{placement_url}/end", {"outcome": "completed"}, key=f"{key}-end")
 
 
-def _wait_for(read: Any, timeout: float = 30.0) -> list[dict[str, Any]]:
+def _wait_for(read: Callable[[], list[dict[str, Any]]], timeout: float = 30.0) -> list[dict[str, Any]]:
+    """Poll a list endpoint until it has items (or give up and return the empty list)."""
     deadline = time.monotonic() + timeout
-    while True:
-        found = read()
-        items = found.get("items", found) if isinstance(found, dict) else found
-        if items or time.monotonic() > deadline:
-            return items
+    while not (items := read()) and time.monotonic() < deadline:
         time.sleep(0.3)
+    return items
 
 
 def _post(client: httpx.Client, url: str, body: dict[str, Any], *, key: str) -> dict[str, Any]:

@@ -7,6 +7,7 @@ interpreter, configured only through environment variables, and reports readines
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
@@ -118,11 +119,9 @@ class ServiceProcess:
             while True:
                 if not self.running:
                     raise self._not_ready(f"exited with code {self._proc.returncode}")
-                try:
+                with contextlib.suppress(httpx.TransportError):  # not listening yet
                     if (await client.get("/readyz")).status_code == 200:
                         return
-                except httpx.TransportError:
-                    pass
                 if time.monotonic() > deadline:
                     raise self._not_ready(f"not ready after {timeout}s")
                 await asyncio.sleep(0.2)

@@ -29,7 +29,7 @@ class Migration:
 
 
 class MigrationError(RuntimeError):
-    pass
+    """The database's migration history disagrees with the shipped files."""
 
 
 def load_migrations(package: str) -> list[Migration]:

@@ -7,6 +7,7 @@ and its key, so a reader of one class knows where it travels (DESIGN §8).
 from __future__ import annotations
 
 import uuid
+from abc import ABC, abstractmethod
 from datetime import datetime
 from typing import ClassVar, Literal
 from uuid import UUID
@@ -20,7 +21,7 @@ __all__ = ["Event", "Producer"]
 Producer = Literal["intake", "matching", "placement"]
 
 
-class Event(BaseModel):
+class Event(BaseModel, ABC):
     """A fact one service publishes; consumers ignore fields they do not know yet."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
@@ -31,13 +32,13 @@ class Event(BaseModel):
     time_field: ClassVar[str]
     """Name of the field holding when the fact happened; it becomes ``ce_time``."""
 
+    @abstractmethod
     def topic(self) -> str:
         """The Kafka topic this event is published to."""
-        raise NotImplementedError
 
+    @abstractmethod
     def key(self) -> str:
         """The aggregate id, used as Kafka key so one aggregate's events stay ordered."""
-        raise NotImplementedError
 
     @property
     def subject(self) -> str:

@@ -67,12 +67,17 @@ def platform_specs(
     *,
     log_level: str = "INFO",
     otlp_endpoint: str | None = None,
+    auth_env: Mapping[str, str] | None = None,
 ) -> list[ServiceSpec]:
-    """One intake per city (ports 8101, 8102, ... in city order), then the shared services."""
+    """One intake per city (ports 8101, 8102, ... in city order), then the shared services.
+
+    ``auth_env`` names the key set services verify bearer tokens against (``MILE_AUTH_*``).
+    """
     shared = {
         "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
         "MILE_KAFKA_IDEMPOTENCE": "true" if idempotence else "false",
         "MILE_LOG_LEVEL": log_level,
+        **(auth_env or {}),
     }
     if otlp_endpoint:
         shared["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlp_endpoint

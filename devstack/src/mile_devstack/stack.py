@@ -22,6 +22,7 @@ from mile_devstack.services import (
     platform_databases,
     platform_specs,
 )
+from mile_devstack.tokens import DevIssuer
 from mile_devstack.topics import create_topics, platform_topics
 
 POSTGRES_PORT = 15432
@@ -40,6 +41,7 @@ class Stack:
         self.postgres: LocalPostgres | None = None
         self.specs: list[ServiceSpec] = []
         self.services: list[ServiceProcess] = []
+        self.issuer = DevIssuer(state_dir)  # development tokens; services trust its key set
 
     async def start(self) -> None:
         """Bring up broker and PostgreSQL, databases and topics, then every service until ready."""
@@ -61,6 +63,7 @@ class Stack:
             load_or_create_master_key(self.state_dir),
             _idempotence(tansu=self.broker is not None),
             otlp_endpoint=os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"),
+            auth_env=self.issuer.auth_env(),
         )
         for spec in self.specs:  # recorded one by one so stop() finds all that were spawned
             self.services.append(ServiceProcess(spec, self.log_dir))

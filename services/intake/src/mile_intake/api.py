@@ -1,47 +1,236 @@
 """Intake's HTTP API for the city's own frontend: thin, no SQL, no rules."""
 
+import re
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi.exceptions import RequestValidationError
+from pydantic import AwareDatetime, BeforeValidator
 
 from mile_intake import handlers, repository
-from mile_intake.commands import RegisterParticipant
+from mile_intake.access import (
+    REQUEST_ID_HEADER,
+    Auditor,
+    Lister,
+    Reader,
+    Writer,
+    require_city,
+    require_participant_city,
+)
+from mile_intake.commands import RecordConsent, RegisterParticipant, UpdateParticipant
 from mile_intake.crypto import Keyring
 from mile_intake.settings import IntakeSettings
-from mile_intake.views import ParticipantView, participant_view
-from mile_platform.errors import NotFound
+from mile_intake.views import (
+    AuditPage,
+    ConsentView,
+    ParticipantCreated,
+    ParticipantExport,
+    ParticipantPage,
+    ParticipantView,
+    audit_page,
+    decode_cursor,
+    participant_page,
+)
 from mile_platform.web import runtime_of
 from mile_platform.writes import IdempotencyKey, write_once
+from mile_schemas import LegalStatus
 
 router = APIRouter(prefix="/participants", tags=["participants"])
+audit_router = APIRouter(prefix="/audit", tags=["audit"])
+
+_PROBLEMS = {401: {"description": "no or invalid bearer token"}, 403: {"description": "role not allowed"}}
+_ID_PROBLEMS = {**_PROBLEMS, 404: {"description": "no such participant in this city"}}
+
+
+def _iso_only(value: object) -> object:
+    """Only ISO 8601 text: pydantic would also take a bare number as seconds since 1970."""
+    if not (isinstance(value, str) and re.match(r"^\d{4}-\d{2}-\d{2}", value)):
+        raise ValueError("expected an ISO 8601 date-time with a UTC offset")
+    return value
+
+
+IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_only)]
 
 
 def _context(request: Request) -> tuple[IntakeSettings, Keyring]:
     return request.app.state.settings, request.app.state.keyring
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=ParticipantView)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ParticipantCreated,
+    responses={**_PROBLEMS, 409: {"description": "already registered; `existing_participant_id` names them"}},
+)
 async def register(
-    command: RegisterParticipant, request: Request, response: Response, idempotency_key: IdempotencyKey = None
-) -> ParticipantView:
-    """Register a participant; emits ``ParticipantRegistered`` (what consent allows)."""
+    command: RegisterParticipant,
+    request: Request,
+    response: Response,
+    actor: Writer,
+    idempotency_key: IdempotencyKey = None,
+) -> ParticipantCreated:
+    """Register a participant; emits ``ParticipantRegistered`` (what consent allows).
+
+    The answer holds no personal data (read it with GET); the same person registered
+    twice (normalised name and birth date) is a 409 naming the existing participant.
+    """
     settings, keyring = _context(request)
+    require_city(actor, settings.city)
     code, body = await write_once(
         request,
         key=idempotency_key,
         command=command,
         success=status.HTTP_201_CREATED,
-        run=lambda conn: handlers.register_participant(conn, command, city=settings.city, keyring=keyring),
+        run=lambda conn: handlers.register_participant(conn, command, city=settings.city, keyring=keyring, actor=actor),
     )
     response.status_code = code
-    return ParticipantView.model_validate(body)
+    response.headers[REQUEST_ID_HEADER] = actor.request_id
+    return ParticipantCreated.model_validate(body)
 
 
-@router.get("/{participant_id}", response_model=ParticipantView)
-async def read(participant_id: uuid.UUID, request: Request) -> ParticipantView:
+@router.get("", response_model=ParticipantPage, responses=_PROBLEMS)
+async def list_participants(
+    request: Request,
+    actor: Lister,
+    status: Annotated[str | None, Query(max_length=32)] = None,
+    legal_status: LegalStatus | None = None,
+    language: Annotated[str | None, Query(pattern="^[a-z]{2,3}$", description="ISO 639 code")] = None,
+    created_from: IsoDateTime | None = None,
+    created_before: IsoDateTime | None = None,
+    cursor: Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> ParticipantPage:
+    """This city's participants, oldest first, filtered; pseudonymous entries (no names)."""
+    settings, _ = _context(request)
+    require_city(actor, settings.city)
+    try:
+        after = decode_cursor(cursor) if cursor else None
+    except ValueError as exc:
+        raise RequestValidationError([{"loc": ("query", "cursor"), "msg": str(exc), "type": "value_error"}]) from exc
+    async with runtime_of(request).db().acquire() as conn, conn.transaction():
+        await repository.act_for_city(conn, settings.city)
+        rows = await repository.list_participants(
+            conn,
+            city=settings.city,
+            status=status,
+            legal_status=legal_status.value if legal_status else None,
+            language=language,
+            created_from=created_from,
+            created_before=created_before,
+            after=after,
+            limit=limit,
+        )
+    return participant_page(rows, limit)
+
+
+@router.get("/{participant_id}", response_model=ParticipantView, responses=_ID_PROBLEMS)
+async def read(participant_id: uuid.UUID, request: Request, response: Response, actor: Reader) -> ParticipantView:
+    """A participant's full record, personal data decrypted; the read is audited."""
     settings, keyring = _context(request)
-    async with runtime_of(request).db().acquire() as conn:
-        row = await repository.get_participant(conn, settings.city, participant_id)
-    if row is None:
-        raise NotFound(f"participant {participant_id} not found")
-    return participant_view(row, keyring)
+    require_participant_city(actor, settings.city, participant_id)
+    async with runtime_of(request).db().acquire() as conn, conn.transaction():
+        view = await handlers.read_participant(conn, participant_id, city=settings.city, keyring=keyring, actor=actor)
+    response.headers[REQUEST_ID_HEADER] = actor.request_id
+    response.headers["ETag"] = handlers.etag(view.version)
+    return view
+
+
+@router.patch(
+    "/{participant_id}",
+    response_model=ParticipantView,
+    responses={
+        **_ID_PROBLEMS,
+        409: {"description": "the change would make them a duplicate of another participant"},
+        412: {"description": "changed since the ETag was read"},
+        428: {"description": "If-Match missing"},
+    },
+)
+async def update(
+    participant_id: uuid.UUID,
+    command: UpdateParticipant,
+    request: Request,
+    response: Response,
+    actor: Writer,
+    if_match: Annotated[str | None, Header(alias="If-Match", max_length=100)] = None,
+) -> ParticipantView:
+    """Change part of a participant (optimistic concurrency: If-Match with the ETag read);
+    emits ``ParticipantProfileUpdated`` with what consent allows. Audited."""
+    settings, keyring = _context(request)
+    require_participant_city(actor, settings.city, participant_id)
+    async with runtime_of(request).db().acquire() as conn, conn.transaction():
+        view = await handlers.update_participant(
+            conn, participant_id, command, if_match=if_match, city=settings.city, keyring=keyring, actor=actor
+        )
+    response.headers[REQUEST_ID_HEADER] = actor.request_id
+    response.headers["ETag"] = handlers.etag(view.version)
+    return view
+
+
+@router.post(
+    "/{participant_id}/consents",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ConsentView,
+    responses=_ID_PROBLEMS,
+)
+async def record_consent(
+    participant_id: uuid.UUID,
+    command: RecordConsent,
+    request: Request,
+    response: Response,
+    actor: Writer,
+    idempotency_key: IdempotencyKey = None,
+) -> ConsentView:
+    """Record consent given, withdrawn or expired for one purpose; emits ``ConsentChanged``
+    (with the profile only when matching consent is given). Audited."""
+    settings, _ = _context(request)
+    require_participant_city(actor, settings.city, participant_id)
+    code, body = await write_once(
+        request,
+        key=idempotency_key,
+        command=command,
+        success=status.HTTP_201_CREATED,
+        run=lambda conn: handlers.record_consent(conn, participant_id, command, city=settings.city, actor=actor),
+    )
+    response.status_code = code
+    response.headers[REQUEST_ID_HEADER] = actor.request_id
+    return ConsentView.model_validate(body)
+
+
+@router.delete("/{participant_id}", status_code=status.HTTP_204_NO_CONTENT, responses=_ID_PROBLEMS)
+async def erase(participant_id: uuid.UUID, request: Request, actor: Writer) -> Response:
+    """Erase the person for good (GDPR Art. 17): their data key is destroyed, rows deleted,
+    and ``ParticipantErased`` tells every shared service to drop them. Audited."""
+    settings, _ = _context(request)
+    require_participant_city(actor, settings.city, participant_id)
+    async with runtime_of(request).db().acquire() as conn, conn.transaction():
+        await handlers.erase_participant(conn, participant_id, city=settings.city, actor=actor)
+    return Response(status_code=status.HTTP_204_NO_CONTENT, headers={REQUEST_ID_HEADER: actor.request_id})
+
+
+@router.get("/{participant_id}/export", response_model=ParticipantExport, responses=_ID_PROBLEMS)
+async def export(participant_id: uuid.UUID, request: Request, response: Response, actor: Writer) -> ParticipantExport:
+    """Everything held about the person (GDPR Art. 15), audit trail included. Audited."""
+    settings, keyring = _context(request)
+    require_participant_city(actor, settings.city, participant_id)
+    async with runtime_of(request).db().acquire() as conn, conn.transaction():
+        view = await handlers.export_participant(conn, participant_id, city=settings.city, keyring=keyring, actor=actor)
+    response.headers[REQUEST_ID_HEADER] = actor.request_id
+    return view
+
+
+@audit_router.get("", response_model=AuditPage, responses=_PROBLEMS)
+async def audit_trail(
+    request: Request,
+    actor: Auditor,
+    participant_id: uuid.UUID | None = None,
+    after: Annotated[int, Query(ge=0, le=2**62, description="cursor: the last id of the previous page")] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> AuditPage:
+    """Who read or changed personal data at this intake (auditors only), oldest first."""
+    settings, _ = _context(request)
+    require_city(actor, settings.city)
+    async with runtime_of(request).db().acquire() as conn, conn.transaction():
+        await repository.act_for_city(conn, settings.city)
+        rows = await repository.audit_records(conn, participant_id=participant_id, after=after, limit=limit)
+    return audit_page(rows, limit)

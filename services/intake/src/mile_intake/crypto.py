@@ -13,6 +13,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from mile_intake.identity import derive_identity_key
+
 _NONCE = 12
 
 
@@ -22,6 +24,7 @@ class Keyring:
         if len(key) != 32:
             raise ValueError("master key must be 32 bytes (urlsafe base64)")
         self._master = AESGCM(key)
+        self.identity_key = derive_identity_key(key)  # for duplicate checks, never for encryption
 
     def new_data_key(self, participant_id: uuid.UUID) -> tuple[bytes, bytes]:
         """A fresh data key and its sealed form to store."""

@@ -2,11 +2,15 @@
 
 import uuid
 from datetime import UTC, date, datetime
+from typing import Any
 
 from mile_schemas import (
     CandidateProfile,
+    ConsentChanged,
     ConsentPurpose,
+    ConsentStatus,
     Country,
+    ParticipantProfileUpdated,
     ParticipantRegistered,
     Sex,
     StatisticalAttributes,
@@ -46,4 +50,58 @@ def registered_event(
         consents=tuple(sorted(consents)),
         statistics=stats if ConsentPurpose.STATISTICS in consents else None,
         profile=shared_profile(profile, consents),
+    )
+
+
+def profile_updated_event(
+    *,
+    participant_id: uuid.UUID,
+    city: str,
+    updated_at: datetime,
+    consents: set[ConsentPurpose],
+    stats: StatisticalAttributes,
+    profile: CandidateProfile,
+) -> ParticipantProfileUpdated:
+    """The new shareable snapshot, each part only with its consent (fail-closed)."""
+    return ParticipantProfileUpdated(
+        participant_id=participant_id,
+        city=city,
+        updated_at=updated_at.astimezone(UTC),
+        statistics=stats if ConsentPurpose.STATISTICS in consents else None,
+        profile=shared_profile(profile, consents),
+    )
+
+
+def merged(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """A partial update applied: only the fields the caller sent change."""
+    return {**current, **changes}
+
+
+def consents_after(current: set[ConsentPurpose], purpose: ConsentPurpose, status: ConsentStatus) -> set[ConsentPurpose]:
+    """Given adds the purpose; withdrawn or expired removes it."""
+    return current | {purpose} if status is ConsentStatus.GIVEN else current - {purpose}
+
+
+def consent_changed_event(
+    *,
+    participant_id: uuid.UUID,
+    city: str,
+    purpose: ConsentPurpose,
+    status: ConsentStatus,
+    notice_version: str,
+    changed_at: datetime,
+    stats: StatisticalAttributes,
+    profile: CandidateProfile,
+) -> ConsentChanged:
+    """What the shared services need: the profile or statistics travel only with their consent being given."""
+    given = status is ConsentStatus.GIVEN
+    return ConsentChanged(
+        participant_id=participant_id,
+        city=city,
+        purpose=purpose,
+        status=status,
+        notice_version=notice_version,
+        changed_at=changed_at.astimezone(UTC),
+        profile=profile if given and purpose is ConsentPurpose.MATCHING else None,
+        statistics=stats if given and purpose is ConsentPurpose.STATISTICS else None,
     )

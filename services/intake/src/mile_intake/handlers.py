@@ -1,20 +1,53 @@
 """Intake command handlers: each runs in the caller's transaction and writes its events to the outbox."""
 
+import json
 import uuid
 from datetime import UTC, datetime
 
 import asyncpg
+from pydantic import ValidationError
 
 from mile_intake import domain, repository
-from mile_intake.commands import RegisterParticipant
+from mile_intake.access import Actor, audit
+from mile_intake.commands import PersonalData, RecordConsent, RegisterParticipant, UpdateParticipant
 from mile_intake.crypto import Keyring, encrypt_json
-from mile_intake.views import ParticipantView, participant_view
+from mile_intake.identity import identity_hash
+from mile_intake.views import (
+    AuditRecord,
+    ConsentRecord,
+    ConsentView,
+    ParticipantCreated,
+    ParticipantExport,
+    ParticipantView,
+    consent_view,
+    participant_view,
+)
+from mile_platform.errors import Conflict, DomainError, NotFound
 from mile_platform.outbox import add_events
+from mile_schemas import CandidateProfile, ParticipantErased, StatisticalAttributes
+
+
+class DuplicateParticipant(Conflict):
+    """This person is already registered in this city; the answer names the existing id."""
+
+    def __init__(self, existing: uuid.UUID) -> None:
+        super().__init__(f"this person is already registered as participant {existing}")
+        self.existing = existing
 
 
 async def register_participant(
-    conn: asyncpg.Connection, command: RegisterParticipant, *, city: str, keyring: Keyring
-) -> ParticipantView:
+    conn: asyncpg.Connection, command: RegisterParticipant, *, city: str, keyring: Keyring, actor: Actor
+) -> ParticipantCreated:
+    await repository.act_for_city(conn, city)
+    person = command.personal
+    fingerprint = identity_hash(
+        keyring.identity_key,
+        given_name=person.given_name,
+        family_name=person.family_name,
+        birth_date=person.birth_date,
+    )
+    if (existing := await repository.find_by_identity(conn, city, fingerprint)) is not None:
+        raise DuplicateParticipant(existing)
     participant_id = uuid.uuid4()
     now = datetime.now(UTC)
     consents = set(command.consents)
@@ -36,6 +69,7 @@ async def register_participant(
         profile=command.profile.model_dump(mode="json"),
         consents=sorted(consents),
         notice_version=command.notice_version,
+        identity_hash=fingerprint,
     )
     await add_events(
         conn,
@@ -50,4 +84,188 @@ async def register_participant(
             )
         ],
     )
-    return participant_view({**row, "wrapped_key": wrapped}, keyring)
+    for purpose in sorted(consents):
+        await repository.add_consent_record(
+            conn,
+            city=city,
+            participant_id=participant_id,
+            purpose=purpose.value,
+            status="given",
+            notice_version=command.notice_version,
+            recorded_by=actor.principal.subject,
+        )
+    await audit(conn, actor, city=city, action="participant.register", participant_id=participant_id)
+    return ParticipantCreated(
+        participant_id=participant_id,
+        city=city,
+        status=row["status"],
+        version=row["version"],
+        created_at=row["created_at"],
+    )
+
+
+async def read_participant(
+    conn: asyncpg.Connection, participant_id: uuid.UUID, *, city: str, keyring: Keyring, actor: Actor
+) -> ParticipantView:
+    view = await _load(conn, participant_id, city=city, keyring=keyring)
+    await audit(conn, actor, city=city, action="participant.read", participant_id=participant_id)
+    return view
+
+
+async def _load(conn: asyncpg.Connection, participant_id: uuid.UUID, *, city: str, keyring: Keyring) -> ParticipantView:
+    await repository.act_for_city(conn, city)
+    row = await repository.get_participant(conn, city, participant_id)
+    if row is None:
+        raise NotFound(f"participant {participant_id} not found")
+    return participant_view(row, keyring)
+
+
+async def erase_participant(conn: asyncpg.Connection, participant_id: uuid.UUID, *, city: str, actor: Actor) -> None:
+    """Crypto-shred and delete the person, and tell every shared service to drop them."""
+    await repository.act_for_city(conn, city)
+    if not await repository.erase_participant(conn, city, participant_id):
+        raise NotFound(f"participant {participant_id} not found")
+    await add_events(conn, [ParticipantErased(participant_id=participant_id, city=city, erased_at=datetime.now(UTC))])
+    await audit(conn, actor, city=city, action="participant.erase", participant_id=participant_id)
+
+
+async def export_participant(
+    conn: asyncpg.Connection, participant_id: uuid.UUID, *, city: str, keyring: Keyring, actor: Actor
+) -> ParticipantExport:
+    """Everything held about the person; the export itself is audited (and listed in it)."""
+    view = await _load(conn, participant_id, city=city, keyring=keyring)
+    await audit(conn, actor, city=city, action="participant.export", participant_id=participant_id)
+    trail = await repository.audit_records(conn, participant_id=participant_id, after=0, limit=1_000_000)
+    return ParticipantExport(
+        exported_at=datetime.now(UTC),
+        participant=view,
+        consent_history=[
+            ConsentRecord.model_validate(dict(h)) for h in await repository.consent_history(conn, participant_id)
+        ],
+        audit_trail=[AuditRecord.model_validate(dict(row)) for row in trail],
+    )
+
+
+class PreconditionRequired(DomainError):
+    status = 428
+    title = "Precondition required"
+
+
+class PreconditionFailed(DomainError):
+    status = 412
+    title = "Precondition failed"
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+async def update_participant(
+    conn: asyncpg.Connection,
+    participant_id: uuid.UUID,
+    command: UpdateParticipant,
+    *,
+    if_match: str | None,
+    city: str,
+    keyring: Keyring,
+    actor: Actor,
+) -> ParticipantView:
+    """Apply a partial update if the caller saw the latest version; emits the new shareable snapshot."""
+    await repository.act_for_city(conn, city)
+    row = await repository.get_participant(conn, city, participant_id, for_update=True)
+    if row is None:
+        raise NotFound(f"participant {participant_id} not found")
+    if if_match is None:
+        raise PreconditionRequired("send If-Match with the ETag of the version you read")
+    if if_match.strip() not in (etag(row["version"]), "*"):
+        raise PreconditionFailed(f"the participant changed since; the current ETag is {etag(row['version'])}")
+    current = participant_view(row, keyring)
+    changes = command.model_dump(mode="json", exclude_unset=True)
+    try:
+        personal = PersonalData.model_validate(
+            domain.merged(current.personal.model_dump(mode="json"), changes.pop("personal", None) or {})
+        )
+    except ValidationError as exc:  # a held value the input rules no longer accept: the caller must fix it
+        fields = ", ".join(sorted({"personal." + ".".join(map(str, e["loc"])) for e in exc.errors()}))
+        raise DomainError(f"Invalid fields: {fields}") from exc
+    profile = command.profile or current.profile
+    sex = command.sex or current.statistics.sex
+    nationality = command.nationality if "nationality" in changes else current.statistics.nationality
+    now = datetime.now(UTC)
+    stats = domain.statistics(
+        birth_date=personal.birth_date, sex=sex, nationality=nationality, profile=profile, on=now.date()
+    )
+    fingerprint = identity_hash(
+        keyring.identity_key,
+        given_name=personal.given_name,
+        family_name=personal.family_name,
+        birth_date=personal.birth_date,
+    )
+    if (existing := await repository.find_by_identity(conn, city, fingerprint, other_than=participant_id)) is not None:
+        raise DuplicateParticipant(existing)
+    data_key = keyring.open_data_key(row["wrapped_key"], participant_id)
+    updated = await repository.update_participant(
+        conn,
+        city=city,
+        participant_id=participant_id,
+        personal=encrypt_json(data_key, personal.model_dump(mode="json"), participant_id),
+        statistics=stats.model_dump(mode="json"),
+        profile=profile.model_dump(mode="json"),
+        identity_hash=fingerprint,
+    )
+    consents = set(updated["consents"])
+    await add_events(
+        conn,
+        [
+            domain.profile_updated_event(
+                participant_id=participant_id,
+                city=city,
+                updated_at=updated["updated_at"],
+                consents=consents,
+                stats=stats,
+                profile=profile,
+            )
+        ],
+    )
+    await audit(conn, actor, city=city, action="participant.update", participant_id=participant_id)
+    return participant_view({**updated, "wrapped_key": row["wrapped_key"]}, keyring)
+
+
+async def record_consent(
+    conn: asyncpg.Connection, participant_id: uuid.UUID, command: RecordConsent, *, city: str, actor: Actor
+) -> ConsentView:
+    """Record a consent decision and tell the shared services (fail-closed on withdrawal)."""
+    await repository.act_for_city(conn, city)
+    row = await repository.get_participant(conn, city, participant_id, for_update=True)
+    if row is None:
+        raise NotFound(f"participant {participant_id} not found")
+    consents = domain.consents_after(set(row["consents"]), command.purpose, command.status)
+    await repository.add_consent_record(
+        conn,
+        city=city,
+        participant_id=participant_id,
+        purpose=command.purpose.value,
+        status=command.status.value,
+        notice_version=command.notice_version,
+        recorded_by=actor.principal.subject,
+    )
+    updated = await repository.set_consents(
+        conn, city=city, participant_id=participant_id, consents=sorted(consents), notice_version=command.notice_version
+    )
+    await add_events(
+        conn,
+        [
+            domain.consent_changed_event(
+                participant_id=participant_id,
+                city=city,
+                purpose=command.purpose,
+                status=command.status,
+                notice_version=command.notice_version,
+                changed_at=updated["updated_at"],
+                stats=StatisticalAttributes.model_validate(json.loads(row["statistics"])),
+                profile=CandidateProfile.model_validate(json.loads(row["profile"])),
+            )
+        ],
+    )
+    await audit(conn, actor, city=city, action=f"consent.{command.status.value}", participant_id=participant_id)
+    return consent_view(updated, await repository.consent_history(conn, participant_id))

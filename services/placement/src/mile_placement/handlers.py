@@ -1,15 +1,34 @@
 """Placement's command and event handlers: each runs in the caller's transaction and
-writes the events it causes to the outbox, never to the broker."""
+writes the events it causes to the outbox, never to the broker.
+
+``now`` comes from the service's clock (``mile_placement.clock``), never from the system
+directly, so tests can move time.
+"""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 
 import asyncpg
 
-from mile_placement import domain, repository
-from mile_placement.commands import EndPlacement, StartPlacement
-from mile_placement.domain import Placement
-from mile_placement.views import PlacementView, placement_view
+from mile_placement import domain, followups, repository
+from mile_placement.commands import (
+    ConfirmPlacement,
+    EndPlacement,
+    GiveFeedback,
+    RecordFollowUp,
+    RecordTutoringSession,
+    StartPlacement,
+)
+from mile_placement.domain import Placement, TutoringSession
+from mile_placement.settings import PlacementSettings
+from mile_placement.views import (
+    FeedbackView,
+    FollowUpView,
+    PlacementView,
+    TutoringSessionView,
+    find_follow_up,
+    placement_view,
+)
 from mile_platform.errors import NotFound
 from mile_platform.outbox import add_events
 from mile_schemas import MatchDecided, ParticipantErased, VacancyOpened
@@ -32,34 +51,108 @@ async def record_decision(conn: asyncpg.Connection, event: MatchDecided) -> None
 
 
 async def forget_participant(conn: asyncpg.Connection, event: ParticipantErased) -> None:
-    """Cancel the erased participant's proposed placements.
+    """Cancel the erased participant's placements that have not started, stop their follow-ups
+    and drop employers' notes about them.
 
-    Started and ended ones stay: they hold nothing personal and are facts funders audit.
+    Started and ended placements stay: they hold nothing personal and are facts funders audit.
     """
     await repository.remember_erasure(conn, event.participant_id, event.erased_at)
     cancelled = [
         domain.cancel_for_erasure(placement, event.erased_at)
-        for placement in await repository.lock_proposed_of(conn, event.participant_id, event.city)
+        for placement in await repository.lock_not_started_of(conn, event.participant_id, event.city)
     ]
     for placement, _ in cancelled:
         await repository.save_placement(conn, placement)
+    await repository.withdraw_follow_ups_of(conn, event.participant_id, event.city)
+    await repository.forget_feedback_notes(conn, event.participant_id, event.city)
     await add_events(conn, [event for _, event in cancelled])
 
 
-async def start_placement(conn: asyncpg.Connection, placement_id: uuid.UUID, command: StartPlacement) -> PlacementView:
-    started, event = domain.start(await _locked(conn, placement_id), command.started_at or datetime.now(UTC))
+async def confirm_placement(
+    conn: asyncpg.Connection, placement_id: uuid.UUID, command: ConfirmPlacement, now: datetime
+) -> PlacementView:
+    confirmed, event = domain.confirm(
+        await _locked(conn, placement_id),
+        kind=command.kind,
+        contract_type=command.contract_type,
+        start_date=command.start_date,
+        weekly_hours=command.weekly_hours,
+        tutor_ref=command.tutor_ref,
+        confirmed_at=now,
+    )
+    row = await repository.save_placement(conn, confirmed)
+    await add_events(conn, [event])
+    return placement_view(row)
+
+
+async def start_placement(
+    conn: asyncpg.Connection, placement_id: uuid.UUID, command: StartPlacement, now: datetime
+) -> PlacementView:
+    started, event = domain.start(await _locked(conn, placement_id), command.started_at or now)
     row = await repository.save_placement(conn, started)
     await add_events(conn, [event])
     return placement_view(row)
 
 
-async def end_placement(conn: asyncpg.Connection, placement_id: uuid.UUID, command: EndPlacement) -> PlacementView:
-    ended, event = domain.end(
-        await _locked(conn, placement_id), command.outcome, command.reason, command.ended_at or datetime.now(UTC)
-    )
+async def end_placement(
+    conn: asyncpg.Connection,
+    placement_id: uuid.UUID,
+    command: EndPlacement,
+    now: datetime,
+    settings: PlacementSettings,
+) -> PlacementView:
+    """End (or cancel) a placement; an ended one gets its follow-ups planned in the same transaction."""
+    placement = await _locked(conn, placement_id)
+    ended, event = domain.end(placement, command.outcome, command.reason, command.ended_at or now)
     row = await repository.save_placement(conn, ended)
+    await repository.insert_follow_ups(
+        conn,
+        followups.plan(ended, settings.follow_up_offsets_months, timedelta(days=settings.follow_up_window_days)),
+    )
     await add_events(conn, [event])
     return placement_view(row)
+
+
+async def record_tutoring(
+    conn: asyncpg.Connection, placement_id: uuid.UUID, command: RecordTutoringSession, now: datetime
+) -> TutoringSessionView:
+    session = TutoringSession(
+        session_id=uuid.uuid4(),
+        held_on=command.held_on,
+        tutor_ref=command.tutor_ref,
+        topics=command.topics,
+        issues_raised=command.issues_raised,
+        recorded_at=now,
+    )
+    event = domain.record_tutoring(await _locked(conn, placement_id), session)
+    row = await repository.insert_tutoring_session(conn, placement_id, session)
+    await add_events(conn, [event])
+    return TutoringSessionView.model_validate(dict(row))
+
+
+async def give_feedback(
+    conn: asyncpg.Connection, placement_id: uuid.UUID, command: GiveFeedback, now: datetime
+) -> FeedbackView:
+    """Stored only: the ratings and the note are the employer's view, not a shared fact."""
+    domain.check_feedback(await _locked(conn, placement_id))
+    row = await repository.insert_feedback(conn, placement_id, {**command.model_dump(), "given_at": now})
+    return FeedbackView.model_validate(dict(row))
+
+
+async def record_follow_up(
+    conn: asyncpg.Connection, follow_up_id: uuid.UUID, command: RecordFollowUp, now: datetime
+) -> FollowUpView:
+    follow_up = await repository.lock_follow_up(conn, follow_up_id)
+    if follow_up is None:
+        raise NotFound(f"follow-up {follow_up_id} not found")
+    outcome = followups.Outcome(**command.model_dump())
+    _, event = followups.record(follow_up, outcome, now)
+    await repository.save_record(conn, follow_up_id, outcome, now)
+    await add_events(conn, [event])
+    view = await find_follow_up(conn, follow_up_id)
+    if view is None:
+        raise NotFound(f"follow-up {follow_up_id} not found")
+    return view
 
 
 async def _locked(conn: asyncpg.Connection, placement_id: uuid.UUID) -> Placement:

@@ -1,23 +1,74 @@
-"""Placement service: one shared deployment turning accepted matches into placements."""
+"""Placement service: one shared deployment turning accepted matches into placements and
+following participants up after them."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from mile_placement.api import router
+from mile_placement.api import follow_ups_router, router
+from mile_placement.clock import SYSTEM_CLOCK, Clock
+from mile_placement.scheduler import FollowUpScheduler
 from mile_placement.settings import PlacementSettings
 from mile_placement.subscribers import CONSUMER
 from mile_platform.app import service_app
-from mile_schemas import PLACEMENTS, PlacementEnded, PlacementStarted
+from mile_platform.auth import setup_auth
+from mile_platform.runtime import Runtime
+from mile_schemas import (
+    PLACEMENTS,
+    FollowUpDue,
+    FollowUpMissed,
+    FollowUpRecorded,
+    PlacementConfirmed,
+    PlacementEnded,
+    PlacementStarted,
+    TutoringSessionRecorded,
+)
+
+PUBLISHES = (
+    PlacementConfirmed,
+    PlacementStarted,
+    TutoringSessionRecorded,
+    PlacementEnded,
+    FollowUpDue,
+    FollowUpRecorded,
+    FollowUpMissed,
+)
 
 
-def create_app() -> FastAPI:
+def create_app(clock: Clock = SYSTEM_CLOCK) -> FastAPI:
+    """``clock`` is where "now" comes from for the API and the follow-up scheduler."""
     settings = PlacementSettings()  # type: ignore[call-arg]  # from the environment
-    return service_app(
+    app = service_app(
         service="placement",
         title="MILE placement",
-        description="Placements from accepted matches: start, end, cancel; announces each to matching and reporting.",
+        description="Placements from accepted matches: confirm, start, tutoring, end, feedback and follow-ups; "
+        "announces each to matching and reporting.",
         settings=settings,
         migrations="mile_placement",
-        routers=[router],
+        routers=[router, follow_ups_router],
         consumer=CONSUMER,
-        publishes=[(PLACEMENTS, PlacementStarted), (PLACEMENTS, PlacementEnded)],
+        publishes=[(PLACEMENTS, model) for model in PUBLISHES],
     )
+    setup_auth(app)
+    app.state.clock = clock
+    runtime: Runtime = app.state.runtime
+    platform_lifespan = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with platform_lifespan(app):
+            scheduler = FollowUpScheduler(
+                pool=runtime.db(),
+                clock=clock,
+                interval_s=settings.scheduler_interval_s,
+                batch_size=settings.scheduler_batch_size,
+            )
+            await scheduler.start()
+            try:
+                yield
+            finally:
+                await scheduler.stop()
+
+    app.router.lifespan_context = lifespan
+    return app

@@ -1,13 +1,28 @@
 """The placement service a test talks to, and how the test publishes events to it."""
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 import httpx
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import RecordMetadata
 
+from mile_devstack.tokens import DevIssuer
 from mile_schemas import Event, encode_event, to_headers
+
+
+@dataclass
+class MovableClock:
+    """The service's clock in tests: time moves only when the test says so."""
+
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, by: timedelta) -> None:
+        self.now += by
 
 
 @dataclass(frozen=True)
@@ -18,6 +33,12 @@ class RunningPlacement:
     bootstrap: str
     city: str
     producer: AIOKafkaProducer
+    clock: MovableClock = field(compare=False)
+    issuer: DevIssuer = field(compare=False)
+
+    def auth(self, site: str, *roles: str) -> dict[str, str]:
+        """Headers carrying a token for ``site`` with ``roles`` (a caseworker by default)."""
+        return {"Authorization": f"Bearer {self.issuer.token(site=site, roles=roles or ('caseworker',))}"}
 
     async def publish(
         self, event: Event, *, event_id: uuid.UUID | None = None, partition: int | None = None

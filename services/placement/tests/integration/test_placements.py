@@ -17,6 +17,7 @@ from mile_schemas import (
     MatchDecided,
     MatchDecision,
     ParticipantErased,
+    PlacementConfirmed,
     PlacementEnded,
     PlacementStarted,
     VacancyKind,
@@ -116,6 +117,14 @@ async def _events_of(
         await consumer.stop()
 
 
+async def _confirm(http: httpx.AsyncClient, placement_id: str, **terms: Any) -> dict[str, Any]:
+    body = {"contract_type": "traineeship", "start_date": "2026-04-01", "weekly_hours": 30, **terms}
+    response = await http.post(f"/placements/{placement_id}/confirm", json=body)
+    assert response.status_code == 200, response.text
+    confirmed: dict[str, Any] = response.json()
+    return confirmed
+
+
 def _assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
@@ -140,6 +149,7 @@ async def test_an_accepted_match_becomes_a_placement_that_starts_and_ends_early(
     )
 
     started_at, ended_at = NOW - timedelta(days=2), NOW - timedelta(hours=1)
+    await _confirm(placement.http, placement_id)
     started = await placement.http.post(
         f"/placements/{placement_id}/start", json={"started_at": started_at.isoformat()}
     )
@@ -153,7 +163,10 @@ async def test_an_accepted_match_becomes_a_placement_that_starts_and_ends_early(
     read = (await placement.http.get(f"/placements/{placement_id}")).json()
     assert (read["state"], read["outcome"], read["reason"]) == ("ended", "dropped_out", "moved_to_another_city")
 
-    (start_meta, start_event), (end_meta, end_event) = await _events_of(placement.bootstrap, placement_id, expect=2)
+    (_, confirmed), (start_meta, start_event), (end_meta, end_event) = await _events_of(
+        placement.bootstrap, placement_id, expect=3
+    )
+    assert isinstance(confirmed, PlacementConfirmed)
     assert isinstance(start_event, PlacementStarted) and isinstance(end_event, PlacementEnded)
     assert end_meta.type == PlacementEnded.event_type
     assert (start_meta.type, start_meta.source, start_meta.subject) == (
@@ -190,11 +203,13 @@ async def test_a_replayed_decision_yields_one_placement_even_before_its_vacancy_
 
     [only] = await _placements_of(placement.http, decision.match_id)
     assert (only["state"], only["kind"]) == ("proposed", None)
-    refused = _assert_problem(await placement.http.post(f"/placements/{only['placement_id']}/start"), 409)
+    terms = {"contract_type": "permanent", "start_date": "2026-04-01", "weekly_hours": 38}
+    refused = _assert_problem(await placement.http.post(f"/placements/{only['placement_id']}/confirm", json=terms), 409)
     assert "kind is unknown" in refused["detail"]
 
     await placement.publish(vacancy)
     await _placement_for(placement.http, decision.match_id, ready=lambda p: p["kind"] == "job")
+    assert (await _confirm(placement.http, only["placement_id"]))["kind"] == "job"
     started = await placement.http.post(f"/placements/{only['placement_id']}/start")
     assert started.status_code == 200, started.text
 
@@ -208,7 +223,18 @@ async def test_invalid_requests_are_refused_with_problem_details(placement: Runn
     http = placement.http
 
     conflict = _assert_problem(await http.post(f"/placements/{placement_id}/end", json={"outcome": "completed"}), 409)
-    assert "is proposed" in conflict["detail"] and "allowed: start, end (cancelled)" in conflict["detail"]
+    assert "is proposed" in conflict["detail"] and "allowed: confirm, end (cancelled)" in conflict["detail"]
+    early = _assert_problem(await http.post(f"/placements/{placement_id}/start"), 409)
+    assert "allowed: confirm, end (cancelled)" in early["detail"]
+    bad_terms = _assert_problem(
+        await http.post(
+            f"/placements/{placement_id}/confirm",
+            json={"contract_type": "gig", "start_date": "2026-04-01", "weekly_hours": 90},
+        ),
+        422,
+    )
+    assert sorted(e["field"] for e in bad_terms["errors"]) == ["contract_type", "weekly_hours"]
+    await _confirm(http, placement_id)
 
     key = {"Idempotency-Key": f"start-{uuid.uuid4()}"}
     first = await http.post(f"/placements/{placement_id}/start", json={}, headers=key)
@@ -216,7 +242,10 @@ async def test_invalid_requests_are_refused_with_problem_details(placement: Runn
     assert first.status_code == repeat.status_code == 200
     assert first.json() == repeat.json()
     again = _assert_problem(await http.post(f"/placements/{placement_id}/start"), 409)
-    assert "allowed: end (completed | converted_to_employment | dropped_out | ended_by_employer)" in again["detail"]
+    assert (
+        "allowed: end (completed | converted_to_employment | dropped_out | ended_by_employer), "
+        "record tutoring, give feedback" in again["detail"]
+    )
 
     no_reason = _assert_problem(
         await http.post(f"/placements/{placement_id}/end", json={"outcome": "ended_by_employer"}), 422
@@ -247,6 +276,7 @@ async def test_erasure_cancels_proposed_placements_and_keeps_late_decisions_out(
     await placement.publish(running)
     proposed_id = (await _placement_for(placement.http, proposed.match_id, _kind_known))["placement_id"]
     running_id = (await _placement_for(placement.http, running.match_id, _kind_known))["placement_id"]
+    await _confirm(placement.http, running_id)
     assert (await placement.http.post(f"/placements/{running_id}/start")).status_code == 200
 
     erased_at = NOW - timedelta(minutes=5)

@@ -1,11 +1,12 @@
 """Request bodies refuse what the rules refuse, naming the field, before any database work."""
 
+import uuid
 from datetime import UTC, datetime
 
 import pytest
 from pydantic import ValidationError
 
-from mile_placement.commands import EndPlacement, StartPlacement
+from mile_placement.commands import EndPlacement, RecordFollowUp, RecordTutoringSession, StartPlacement
 
 
 def _fields(error: ValidationError) -> set[str]:
@@ -44,3 +45,25 @@ def test_an_unknown_outcome_is_refused() -> None:
     with pytest.raises(ValidationError) as refused:
         EndPlacement.model_validate({"outcome": "finished"})
     assert _fields(refused.value) == {"outcome"}
+
+
+def test_a_follow_up_record_names_employment_details_given_without_employment() -> None:
+    with pytest.raises(ValidationError) as refused:
+        RecordFollowUp.model_validate(
+            {"employed": False, "contract_type": "permanent", "in_education_or_training": True}
+        )
+    assert _fields(refused.value) == {"contract_type"}
+
+
+def test_a_follow_up_record_names_employment_details_missing_for_the_employed() -> None:
+    with pytest.raises(ValidationError) as refused:
+        RecordFollowUp.model_validate({"employed": True, "same_employer": True, "in_education_or_training": False})
+    assert _fields(refused.value) == {"contract_type", "hours_band"}
+
+
+def test_tutoring_topics_are_codes_not_free_text() -> None:
+    with pytest.raises(ValidationError) as refused:
+        RecordTutoringSession.model_validate(
+            {"held_on": "2026-04-15", "tutor_ref": str(uuid.uuid4()), "topics": ["He was late again today"]}
+        )
+    assert _fields(refused.value) == {"topics.0"}

@@ -1,0 +1,12 @@
+"""Where placement's "now" comes from: the scheduler and default timestamps ask a clock,
+so tests (and a replay of the schedule) can move time instead of waiting for it."""
+
+from collections.abc import Callable
+from datetime import datetime
+
+from mile_schemas import utc_now
+
+Clock = Callable[[], datetime]
+"""Returns the current aware UTC time."""
+
+SYSTEM_CLOCK: Clock = utc_now

@@ -1,0 +1,78 @@
+"""The follow-up scheduler: moves due follow-ups on and announces them, durably and once.
+
+Each tick runs in one transaction per batch: it claims rows whose time has come with
+``FOR UPDATE SKIP LOCKED``, changes their state and writes their events to the outbox
+before committing. Another replica skips the rows this one holds, and once committed a
+row no longer matches, so a follow-up falls due (and is missed) exactly once however many
+replicas run. Nothing lives in memory: a restart resumes from the table.
+"""
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime
+
+import asyncpg
+
+from mile_placement import followups, repository
+from mile_placement.clock import Clock
+from mile_platform.errors import is_transient
+from mile_platform.outbox import add_events
+
+log = logging.getLogger(__name__)
+
+
+class FollowUpScheduler:
+    def __init__(self, *, pool: asyncpg.Pool, clock: Clock, interval_s: float, batch_size: int) -> None:
+        self._pool = pool
+        self._clock = clock
+        self._interval_s = interval_s
+        self._batch_size = batch_size
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="follow-up-scheduler")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def tick(self) -> int:
+        """Handle everything due at the clock's current time; returns how many follow-ups moved on."""
+        now = self._clock()
+        moved = 0
+        while (batch := await self._fall_due(now)) == self._batch_size:
+            moved += batch
+        moved += batch
+        while (batch := await self._miss(now)) == self._batch_size:
+            moved += batch
+        return moved + batch
+
+    async def _fall_due(self, now: datetime) -> int:
+        async with self._pool.acquire() as conn, conn.transaction():
+            claimed = await repository.claim_falling_due(conn, now, self._batch_size)
+            events = [followups.fall_due(follow_up, now)[1] for follow_up in claimed]
+            await repository.mark_due(conn, [f.follow_up_id for f in claimed], now)
+            await add_events(conn, events)
+        return len(claimed)
+
+    async def _miss(self, now: datetime) -> int:
+        async with self._pool.acquire() as conn, conn.transaction():
+            claimed = await repository.claim_missed(conn, now, self._batch_size)
+            events = [followups.miss(follow_up, now)[1] for follow_up in claimed]
+            await repository.mark_missed(conn, [f.follow_up_id for f in claimed], now)
+            await add_events(conn, events)
+        return len(claimed)
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                level = logging.WARNING if is_transient(exc) else logging.ERROR
+                log.log(level, "follow-up scheduler tick failed: %r; retrying", exc)
+            await asyncio.sleep(self._interval_s)

@@ -6,15 +6,22 @@ from mile_schemas.base import Event
 from mile_schemas.events import (
     AssessmentCompleted,
     ConsentChanged,
+    EmployerRegistered,
+    FollowUpDue,
+    FollowUpMissed,
+    FollowUpRecorded,
     MatchDecided,
     MatchProposed,
     ParticipantErased,
     ParticipantProfileUpdated,
     ParticipantRegistered,
+    PlacementConfirmed,
     PlacementEnded,
     PlacementStarted,
+    TutoringSessionRecorded,
     VacancyClosed,
     VacancyOpened,
+    VacancyUpdated,
 )
 
 __all__ = ["EVENT_TYPES", "UnknownEventType", "encode_event", "parse_event"]
@@ -28,10 +35,17 @@ _MODELS: tuple[type[Event], ...] = (
     ParticipantErased,
     VacancyOpened,
     VacancyClosed,
+    VacancyUpdated,
+    EmployerRegistered,
     MatchProposed,
     MatchDecided,
     PlacementStarted,
     PlacementEnded,
+    PlacementConfirmed,
+    TutoringSessionRecorded,
+    FollowUpDue,
+    FollowUpRecorded,
+    FollowUpMissed,
 )
 
 

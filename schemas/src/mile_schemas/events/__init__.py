@@ -9,6 +9,7 @@ from mile_schemas.events.intake import (
     ParticipantRegistered,
 )
 from mile_schemas.events.matching import (
+    EmployerRegistered,
     LanguageRequirement,
     MatchDecided,
     MatchEvent,
@@ -16,8 +17,20 @@ from mile_schemas.events.matching import (
     VacancyClosed,
     VacancyEvent,
     VacancyOpened,
+    VacancyUpdated,
 )
-from mile_schemas.events.placement import PlacementEnded, PlacementEvent, PlacementStarted
+from mile_schemas.events.placement import (
+    ContractType,
+    FollowUpDue,
+    FollowUpMissed,
+    FollowUpRecorded,
+    HoursBand,
+    PlacementConfirmed,
+    PlacementEnded,
+    PlacementEvent,
+    PlacementStarted,
+    TutoringSessionRecorded,
+)
 from mile_schemas.events.profile import (
     CandidateProfile,
     LanguageProficiency,
@@ -30,6 +43,12 @@ __all__ = [
     "AssessmentCompleted",
     "CandidateProfile",
     "ConsentChanged",
+    "ContractType",
+    "EmployerRegistered",
+    "FollowUpDue",
+    "FollowUpMissed",
+    "FollowUpRecorded",
+    "HoursBand",
     "IntakeEvent",
     "LanguageProficiency",
     "LanguageRequirement",
@@ -40,12 +59,15 @@ __all__ = [
     "ParticipantErased",
     "ParticipantProfileUpdated",
     "ParticipantRegistered",
+    "PlacementConfirmed",
     "PlacementEnded",
     "PlacementEvent",
     "PlacementStarted",
     "StatisticalAttributes",
+    "TutoringSessionRecorded",
     "VacancyClosed",
     "VacancyEvent",
     "VacancyOpened",
+    "VacancyUpdated",
     "WorkPermit",
 ]

@@ -29,6 +29,7 @@ from mile_schemas.timestamps import UtcDateTime
 from mile_schemas.topics import MATCHES, VACANCIES
 
 __all__ = [
+    "EmployerRegistered",
     "LanguageRequirement",
     "MatchDecided",
     "MatchEvent",
@@ -36,6 +37,7 @@ __all__ = [
     "VacancyClosed",
     "VacancyEvent",
     "VacancyOpened",
+    "VacancyUpdated",
 ]
 
 
@@ -101,6 +103,69 @@ class VacancyOpened(VacancyEvent):
         if (self.latitude is None) != (self.longitude is None):
             raise ValueError("latitude and longitude are given together or not at all")
         return self
+
+
+class VacancyUpdated(VacancyEvent):
+    """An employer liaison changed an open vacancy; carries its requirements as they now stand.
+
+    Topic: VACANCIES.
+    """
+
+    event_type: ClassVar[str] = "eu.mile.matching.vacancy_updated.v1"
+    time_field: ClassVar[str] = "updated_at"
+
+    kind: VacancyKind
+    title: str = Field(min_length=1, max_length=200)
+    isco08: ISCO08Code
+    esco_uri: ESCOUri | None = None
+    essential_skills: Annotated[tuple[Label, ...], AfterValidator(unique)] = ()
+    optional_skills: Annotated[tuple[Label, ...], AfterValidator(unique)] = ()
+    languages: Annotated[tuple[LanguageRequirement, ...], AfterValidator(_one_requirement_per_language)] = ()
+    municipality: str = Field(min_length=1, max_length=100)
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
+    positions: int = Field(ge=1)
+    hours_per_week: int = Field(ge=1, le=60)
+    start_date: date
+    closing_date: date | None = None
+    accepted_legal_statuses: Annotated[tuple[LegalStatus, ...], AfterValidator(unique)] = ()
+    updated_at: UtcDateTime
+
+    @model_validator(mode="after")
+    def _coordinates_together(self) -> VacancyUpdated:
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValueError("latitude and longitude are given together or not at all")
+        return self
+
+
+NACECode = Annotated[
+    str,
+    Field(pattern=r"^[A-U](\d{2}(\.\d{1,2})?)?$", description="NACE Rev. 2: section letter, optional division/group"),
+]
+
+
+class EmployerRegistered(Event):
+    """An employer liaison registered an employer of a city; its contact stays in matching.
+
+    Topic: VACANCIES (key = employer id), beside the vacancies it offers.
+    """
+
+    producer: ClassVar[Producer] = "matching"
+    event_type: ClassVar[str] = "eu.mile.matching.employer_registered.v1"
+    time_field: ClassVar[str] = "registered_at"
+
+    employer_id: UUID
+    city: CitySlug
+    organisation: str = Field(min_length=1, max_length=200, description="the employer's trading name")
+    nace: NACECode
+    municipality: str = Field(min_length=1, max_length=100)
+    registered_at: UtcDateTime
+
+    def topic(self) -> str:
+        return VACANCIES
+
+    def key(self) -> str:
+        return str(self.employer_id)
 
 
 class VacancyClosed(VacancyEvent):

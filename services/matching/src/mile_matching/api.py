@@ -3,25 +3,41 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+from starlette.exceptions import HTTPException
 
-from mile_matching import domain, handlers, repository
-from mile_matching.commands import CloseVacancy, DecideMatch, OpenVacancy
+from mile_matching import batch, domain, handlers, ranking, repository
+from mile_matching.commands import AssignBatch, CloseVacancy, DecideMatch, OpenVacancy, RegisterEmployer, UpdateVacancy
 from mile_matching.settings import MatchingSettings
 from mile_matching.views import (
+    EmployerView,
     MatchView,
     RankedCandidate,
+    RankedVacancy,
     VacancyView,
+    candidate_profile,
+    employer_view,
     match_view,
-    ranked_candidates,
+    ranked_candidate,
+    ranked_vacancy,
     vacancy_view,
 )
+from mile_platform.auth import Principal, Role, require_roles
 from mile_platform.errors import NotFound
 from mile_platform.web import runtime_of
 from mile_platform.writes import IdempotencyKey, write_once
+from mile_schemas import CitySlug, VacancyKind
 
 vacancies = APIRouter(prefix="/vacancies", tags=["vacancies"])
 matches = APIRouter(prefix="/matches", tags=["matches"])
+employers = APIRouter(prefix="/employers", tags=["employers"])
+candidates = APIRouter(prefix="/candidates", tags=["candidates"])
+assignments = APIRouter(prefix="/assignments", tags=["assignments"])
+
+Liaison = Annotated[Principal, Depends(require_roles(Role.EMPLOYER_LIAISON, Role.ADMIN))]
+Reader = Annotated[
+    Principal, Depends(require_roles(Role.EMPLOYER_LIAISON, Role.CASEWORKER, Role.PROGRAMME_MANAGER, Role.ADMIN))
+]
 
 
 def _settings(request: Request) -> MatchingSettings:
@@ -54,6 +70,31 @@ async def read_vacancy(vacancy_id: uuid.UUID, request: Request) -> VacancyView:
     return vacancy_view(row)
 
 
+@vacancies.patch("/{vacancy_id}", response_model=VacancyView)
+async def update_vacancy(
+    vacancy_id: uuid.UUID,
+    command: UpdateVacancy,
+    request: Request,
+    response: Response,
+    caller: Liaison,
+    idempotency_key: IdempotencyKey = None,
+) -> VacancyView:
+    """Change an open vacancy of the caller's city (only the fields given); emits ``VacancyUpdated``.
+
+    404 for another city's vacancy, 409 when closed or when positions would drop below those filled.
+    """
+    settings = _settings(request)
+    code, body = await write_once(
+        request,
+        key=idempotency_key,
+        command=command,
+        success=status.HTTP_200_OK,
+        run=lambda conn: handlers.update_vacancy(conn, vacancy_id, command, settings, city=caller.site),
+    )
+    response.status_code = code
+    return VacancyView.model_validate(body)
+
+
 @vacancies.post("/{vacancy_id}/close", response_model=VacancyView)
 async def close_vacancy(
     vacancy_id: uuid.UUID,
@@ -76,15 +117,65 @@ async def close_vacancy(
 
 @vacancies.get("/{vacancy_id}/candidates", response_model=list[RankedCandidate])
 async def rank_candidates(
-    vacancy_id: uuid.UUID, request: Request, limit: Annotated[int, Query(ge=1, le=200)] = 20
+    vacancy_id: uuid.UUID,
+    request: Request,
+    caller: Reader,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
+    city: Annotated[CitySlug | None, Query(description="only participants of this city")] = None,
+    min_score: Annotated[float, Query(ge=0, le=1)] = 0.0,
 ) -> list[RankedCandidate]:
-    """The eligible candidates of every city, best first, each with its reasons."""
+    """The eligible candidates of every city, best first; page with limit and offset.
+
+    Details (pseudonymous id, reasons) only for the caller's own city's participants.
+    """
     async with runtime_of(request).db().acquire() as conn:
         vacancy = await repository.get_vacancy(conn, vacancy_id)
         if vacancy is None:
             raise NotFound(f"vacancy {vacancy_id} not found")
-        candidates = await repository.all_candidates(conn)
-    return ranked_candidates(vacancy, candidates, limit=limit)
+        page = await ranking.rank_for_vacancy(
+            conn,
+            request.app.state.index,
+            vacancy,
+            settings=_settings(request),
+            limit=limit,
+            offset=offset,
+            city=city,
+            min_score=min_score,
+        )
+    return [
+        ranked_candidate(offset + i + 1, vacancy_id, pid, pcity, assessment, site=caller.site)
+        for i, (pid, pcity, assessment) in enumerate(page)
+    ]
+
+
+@candidates.get("/{participant_id}/vacancies", response_model=list[RankedVacancy])
+async def rank_vacancies(
+    participant_id: uuid.UUID,
+    request: Request,
+    caller: Reader,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
+    city: Annotated[CitySlug | None, Query(description="only vacancies of this city")] = None,
+    kind: VacancyKind | None = None,
+    min_score: Annotated[float, Query(ge=0, le=1)] = 0.0,
+) -> list[RankedVacancy]:
+    """Open vacancies with room that one of the caller's city's participants may take, best fit first."""
+    async with runtime_of(request).db().acquire() as conn:
+        candidate = await repository.get_candidate(conn, participant_id)
+        if candidate is None or candidate["city"] != caller.site:
+            raise NotFound(f"candidate {participant_id} not found")
+        rows = await repository.open_vacancies_with_room(conn, city=city, kind=kind.value if kind else None)
+    page = ranking.rank_vacancies(
+        candidate_profile(candidate),
+        rows,
+        placed=candidate["placed"],
+        settings=_settings(request),
+        limit=limit,
+        offset=offset,
+        min_score=min_score,
+    )
+    return [ranked_vacancy(offset + i + 1, row, assessment) for i, (row, assessment) in enumerate(page)]
 
 
 @matches.get("", response_model=list[MatchView])
@@ -137,3 +228,73 @@ async def decide_match(
     )
     response.status_code = code
     return MatchView.model_validate(body)
+
+
+@employers.post("", status_code=status.HTTP_201_CREATED, response_model=EmployerView)
+async def register_employer(
+    command: RegisterEmployer,
+    request: Request,
+    response: Response,
+    caller: Liaison,
+    idempotency_key: IdempotencyKey = None,
+) -> EmployerView:
+    """Register an employer of the caller's city; emits ``EmployerRegistered`` (without its contact)."""
+    code, body = await write_once(
+        request,
+        key=idempotency_key,
+        command=command,
+        success=status.HTTP_201_CREATED,
+        run=lambda conn: handlers.register_employer(conn, command, city=caller.site),
+    )
+    response.status_code = code
+    return EmployerView.model_validate(body)
+
+
+@employers.get("", response_model=list[EmployerView])
+async def list_employers(
+    request: Request,
+    caller: Liaison,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[EmployerView]:
+    """The caller's city's employers by name; page with limit and offset."""
+    async with runtime_of(request).db().acquire() as conn:
+        rows = await repository.list_employers(conn, city=caller.site, limit=limit, offset=offset)
+    return [employer_view(row) for row in rows]
+
+
+@employers.get("/{employer_id}", response_model=EmployerView)
+async def read_employer(employer_id: uuid.UUID, request: Request, caller: Liaison) -> EmployerView:
+    """One employer of the caller's city; another city's employer is not found."""
+    async with runtime_of(request).db().acquire() as conn:
+        row = await repository.get_employer(conn, employer_id)
+    if row is None or row["city"] != caller.site:
+        raise NotFound(f"employer {employer_id} not found")
+    return employer_view(row)
+
+
+@assignments.post("", response_model=batch.AssignmentView)
+async def assign_batch(
+    command: AssignBatch,
+    request: Request,
+    response: Response,
+    caller: Annotated[Principal, Depends(require_roles(Role.PROGRAMME_MANAGER, Role.ADMIN))],
+    idempotency_key: IdempotencyKey = None,
+) -> batch.AssignmentView:
+    """Propose, for the given cities at once, the assignment with the best total score: one
+    proposal per participant, no vacancy past its free positions, optional balance constraints.
+    Emits ``MatchProposed`` for each. A programme manager assigns for their own city only."""
+    if Role.ADMIN not in caller.roles and set(command.cities) != {caller.site}:
+        raise HTTPException(
+            403, "Forbidden: a programme manager assigns for their own city only; a region needs an admin"
+        )
+    settings = _settings(request)
+    code, body = await write_once(
+        request,
+        key=idempotency_key,
+        command=command,
+        success=status.HTTP_200_OK,
+        run=lambda conn: batch.assign_batch(conn, command, settings),
+    )
+    response.status_code = code
+    return batch.AssignmentView.model_validate(body)

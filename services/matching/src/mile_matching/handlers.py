@@ -5,21 +5,32 @@ import uuid
 from datetime import UTC, datetime
 
 import asyncpg
+from pydantic import ValidationError
 
 from mile_matching import proposals, repository
-from mile_matching.commands import CloseVacancy, DecideMatch, OpenVacancy
+from mile_matching.commands import CloseVacancy, DecideMatch, OpenVacancy, RegisterEmployer, UpdateVacancy
 from mile_matching.settings import MatchingSettings
-from mile_matching.views import MatchView, VacancyView, match_view, vacancy_view
-from mile_platform.errors import Conflict, NotFound
+from mile_matching.views import (
+    EmployerView,
+    MatchView,
+    VacancyView,
+    employer_view,
+    match_view,
+    vacancy_spec,
+    vacancy_view,
+)
+from mile_platform.errors import Conflict, DomainError, NotFound
 from mile_platform.outbox import add_events
 from mile_schemas import (
     CandidateProfile,
+    EmployerRegistered,
     MatchDecided,
     MatchDecision,
     PlacementEnded,
     PlacementStarted,
     VacancyClosed,
     VacancyOpened,
+    VacancyUpdated,
 )
 
 
@@ -38,6 +49,61 @@ async def open_vacancy(conn: asyncpg.Connection, command: OpenVacancy, settings:
     await add_events(conn, [event])
     await proposals.propose_for_vacancy(conn, event.vacancy_id, settings)
     return vacancy_view(await _existing_vacancy(conn, event.vacancy_id))
+
+
+async def update_vacancy(
+    conn: asyncpg.Connection, vacancy_id: uuid.UUID, command: UpdateVacancy, settings: MatchingSettings, *, city: str
+) -> VacancyView:
+    """Change an open vacancy of the liaison's city; more room or new requirements may propose more."""
+    vacancy = await repository.lock_vacancy(conn, vacancy_id)
+    if vacancy is None or vacancy["city"] != city:
+        raise NotFound(f"vacancy {vacancy_id} not found")
+    if vacancy["status"] == "closed":
+        raise Conflict(f"vacancy {vacancy_id} is closed")
+    updated_at = datetime.now(UTC)
+    try:
+        spec = VacancyOpened.model_validate(vacancy_spec(vacancy).model_dump(mode="json") | command.changes())
+    except ValidationError as exc:
+        raise DomainError(f"the vacancy would be invalid: {exc.errors()[0]['msg']}") from exc
+    if spec.positions < vacancy["filled"]:
+        raise Conflict(f"positions {spec.positions} is below the {vacancy['filled']} already filled")
+    row = await repository.update_vacancy(
+        conn, vacancy_id, spec=spec.model_dump(mode="json"), positions=spec.positions, updated_at=updated_at
+    )
+    await add_events(
+        conn,
+        [
+            VacancyUpdated.model_validate(
+                spec.model_dump(exclude={"employer_id", "opened_at"}) | {"updated_at": updated_at}
+            )
+        ],
+    )
+    await proposals.propose_for_vacancy(conn, vacancy_id, settings)
+    return vacancy_view(row)
+
+
+async def register_employer(conn: asyncpg.Connection, command: RegisterEmployer, *, city: str) -> EmployerView:
+    """Register an employer of the liaison's city; only its public facts travel as an event."""
+    event = EmployerRegistered(
+        employer_id=uuid.uuid4(),
+        city=city,
+        organisation=command.name,
+        nace=command.nace,
+        municipality=command.municipality,
+        registered_at=datetime.now(UTC),
+    )
+    row = await repository.insert_employer(
+        conn,
+        employer_id=event.employer_id,
+        city=city,
+        organisation=event.organisation,
+        nace=event.nace,
+        municipality=event.municipality,
+        contact=command.contact.model_dump(mode="json"),
+        registered_at=event.registered_at,
+    )
+    await add_events(conn, [event])
+    return employer_view(row)
 
 
 async def close_vacancy(conn: asyncpg.Connection, vacancy_id: uuid.UUID, command: CloseVacancy) -> VacancyView:
@@ -118,7 +184,8 @@ async def forget_participant(conn: asyncpg.Connection, participant_id: uuid.UUID
 
 
 async def placement_started(conn: asyncpg.Connection, event: PlacementStarted) -> None:
-    if await repository.mark_placement_started(conn, event.placement_id, event.vacancy_id):
+    """The placement takes a position, and its participant counts as placed until it ends."""
+    if await repository.mark_placement_started(conn, event.placement_id, event.vacancy_id, event.participant_id):
         await repository.take_position(conn, event.vacancy_id)
 
 

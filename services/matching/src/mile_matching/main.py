@@ -2,11 +2,22 @@
 
 from fastapi import FastAPI
 
-from mile_matching.api import matches, vacancies
+from mile_matching.api import assignments, candidates, employers, matches, vacancies
+from mile_matching.ranking import IndexHolder
 from mile_matching.settings import MatchingSettings
 from mile_matching.subscribers import consumer
 from mile_platform.app import service_app
-from mile_schemas import MATCHES, VACANCIES, MatchDecided, MatchProposed, VacancyClosed, VacancyOpened
+from mile_platform.auth import setup_auth
+from mile_schemas import (
+    MATCHES,
+    VACANCIES,
+    EmployerRegistered,
+    MatchDecided,
+    MatchProposed,
+    VacancyClosed,
+    VacancyOpened,
+    VacancyUpdated,
+)
 
 
 def create_app() -> FastAPI:
@@ -17,14 +28,18 @@ def create_app() -> FastAPI:
         description="Vacancies, pseudonymous candidates from every city, ranked and explained proposals, decisions.",
         settings=settings,
         migrations="mile_matching",
-        routers=[vacancies, matches],
+        routers=[employers, vacancies, candidates, matches, assignments],
         consumer=consumer(settings),
         publishes=[
             (VACANCIES, VacancyOpened),
+            (VACANCIES, VacancyUpdated),
             (VACANCIES, VacancyClosed),
+            (VACANCIES, EmployerRegistered),
             (MATCHES, MatchProposed),
             (MATCHES, MatchDecided),
         ],
     )
     app.state.settings = settings
+    app.state.index = IndexHolder(settings.index_max_age_s)
+    setup_auth(app)
     return app

@@ -29,9 +29,17 @@ async def propose_for_vacancy(conn: asyncpg.Connection, vacancy_id: uuid.UUID, s
     spec = vacancy_spec(vacancy)
     rows = await repository.candidates_without_match(conn, vacancy_id)
     cities = {row["participant_id"]: row["city"] for row in rows}
-    assessed = [(row["participant_id"], domain.assess(spec, candidate_profile(row))) for row in rows]
+    assessed = [
+        (
+            row["participant_id"],
+            domain.assess(
+                spec, candidate_profile(row), weights=settings.weights, rules=settings.rules, placed=row["placed"]
+            ),
+        )
+        for row in rows
+    ]
     chosen = domain.choose_proposals(assessed, min_score=settings.min_score, room=room)
-    await _record(conn, vacancy_id, [(pid, cities[pid], assessment) for pid, assessment in chosen])
+    await record(conn, vacancy_id, [(pid, cities[pid], assessment) for pid, assessment in chosen])
 
 
 async def propose_candidate(
@@ -43,12 +51,15 @@ async def propose_candidate(
     settings: MatchingSettings,
 ) -> None:
     """Propose the candidate for every open vacancy, in any city, that has room and fits."""
+    placed = await repository.is_placed(conn, participant_id)
     for vacancy in await repository.lock_open_vacancies(conn, participant_id):
-        assessment = domain.assess(vacancy_spec(vacancy), profile)
+        assessment = domain.assess(
+            vacancy_spec(vacancy), profile, weights=settings.weights, rules=settings.rules, placed=placed
+        )
         chosen = domain.choose_proposals(
             [(participant_id, assessment)], min_score=settings.min_score, room=_room(vacancy, settings)
         )
-        await _record(conn, vacancy["id"], [(pid, city, a) for pid, a in chosen])
+        await record(conn, vacancy["id"], [(pid, city, a) for pid, a in chosen])
 
 
 def _room(vacancy: Mapping[str, Any], settings: MatchingSettings) -> int:
@@ -60,11 +71,12 @@ def _room(vacancy: Mapping[str, Any], settings: MatchingSettings) -> int:
     )
 
 
-async def _record(
+async def record(
     conn: asyncpg.Connection,
     vacancy_id: uuid.UUID,
     chosen: Sequence[tuple[uuid.UUID, str, domain.Assessment]],
-) -> None:
+) -> list[MatchProposed]:
+    """Store each proposal not made before and write its ``MatchProposed``; returns those events."""
     now = datetime.now(UTC)
     events: list[MatchProposed] = []
     for participant_id, city, assessment in chosen:
@@ -92,3 +104,4 @@ async def _record(
                 )
             )
     await add_events(conn, events)
+    return events

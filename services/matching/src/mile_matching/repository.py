@@ -30,9 +30,15 @@ async def upsert_candidate(
     )
 
 
+# A candidate row's placement in progress (alias c): started and not yet ended.
+_PLACED = """EXISTS (SELECT 1 FROM vacancy_placements p
+                    WHERE p.participant_id = c.participant_id AND p.started AND p.ended_at IS NULL)"""
+
+
 async def delete_candidate(conn: asyncpg.Connection, participant_id: uuid.UUID) -> list[uuid.UUID]:
     """Drop the candidate and its undecided proposals; returns the vacancies that lost one."""
     await conn.execute("DELETE FROM candidates WHERE participant_id = $1", participant_id)
+    await conn.execute("UPDATE vacancy_placements SET participant_id = NULL WHERE participant_id = $1", participant_id)
     rows = await conn.fetch(
         "DELETE FROM matches WHERE participant_id = $1 AND status = 'proposed' RETURNING vacancy_id",
         participant_id,
@@ -41,16 +47,131 @@ async def delete_candidate(conn: asyncpg.Connection, participant_id: uuid.UUID) 
 
 
 async def all_candidates(conn: asyncpg.Connection) -> list[asyncpg.Record]:
-    return await conn.fetch("SELECT * FROM candidates")
+    return await conn.fetch(f"SELECT c.*, {_PLACED} AS placed FROM candidates c")
+
+
+async def candidates_by_id(conn: asyncpg.Connection, ids: list[uuid.UUID]) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        f"SELECT c.*, {_PLACED} AS placed FROM candidates c WHERE c.participant_id = ANY($1::uuid[])", ids
+    )
+
+
+async def get_candidate(conn: asyncpg.Connection, participant_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        f"SELECT c.*, {_PLACED} AS placed FROM candidates c WHERE c.participant_id = $1", participant_id
+    )
+
+
+async def candidates_fingerprint(conn: asyncpg.Connection) -> tuple[int, datetime | None, int, datetime | None]:
+    """Changes whenever a candidate arrives, changes or leaves, or a placement starts or ends."""
+    row = await conn.fetchrow(
+        """SELECT (SELECT count(*) FROM candidates) AS candidates,
+                  (SELECT max(updated_at) FROM candidates) AS updated,
+                  (SELECT count(*) FROM vacancy_placements) AS placements,
+                  (SELECT max(ended_at) FROM vacancy_placements) AS ended"""
+    )
+    return (row["candidates"], row["updated"], row["placements"], row["ended"])
+
+
+async def open_vacancies_with_room(
+    conn: asyncpg.Connection, *, city: str | None, kind: str | None
+) -> list[asyncpg.Record]:
+    """Open vacancies with a position left, optionally of one city and kind."""
+    return await conn.fetch(
+        """SELECT * FROM vacancies
+           WHERE status = 'open' AND filled < positions
+             AND ($1::text IS NULL OR city = $1)
+             AND ($2::text IS NULL OR spec->>'kind' = $2)""",
+        city,
+        kind,
+    )
+
+
+async def candidates_without_open_proposal(conn: asyncpg.Connection, cities: list[str]) -> list[asyncpg.Record]:
+    """Candidates of these cities not waiting on a proposal already."""
+    return await conn.fetch(
+        f"""SELECT c.*, {_PLACED} AS placed FROM candidates c
+            WHERE c.city = ANY($1::text[])
+              AND NOT EXISTS (SELECT 1 FROM matches m
+                              WHERE m.participant_id = c.participant_id AND m.status = 'proposed')
+            ORDER BY c.participant_id""",
+        cities,
+    )
+
+
+async def lock_vacancies_of(conn: asyncpg.Connection, cities: list[str]) -> list[asyncpg.Record]:
+    """Open vacancies of these cities with their open proposals, locked in id order."""
+    return await conn.fetch(
+        f"""SELECT v.*, {_OPEN_PROPOSALS} AS open_proposals FROM vacancies v
+            WHERE v.status = 'open' AND v.city = ANY($1::text[])
+            ORDER BY v.id
+            FOR UPDATE""",
+        cities,
+    )
+
+
+async def matched_pairs(conn: asyncpg.Connection, vacancy_ids: list[uuid.UUID]) -> set[tuple[uuid.UUID, uuid.UUID]]:
+    """(vacancy, participant) pairs proposed before, whatever became of them."""
+    rows = await conn.fetch(
+        "SELECT vacancy_id, participant_id FROM matches WHERE vacancy_id = ANY($1::uuid[])", vacancy_ids
+    )
+    return {(row["vacancy_id"], row["participant_id"]) for row in rows}
+
+
+async def is_placed(conn: asyncpg.Connection, participant_id: uuid.UUID) -> bool:
+    return bool(
+        await conn.fetchval(
+            """SELECT EXISTS (SELECT 1 FROM vacancy_placements
+                              WHERE participant_id = $1 AND started AND ended_at IS NULL)""",
+            participant_id,
+        )
+    )
 
 
 async def candidates_without_match(conn: asyncpg.Connection, vacancy_id: uuid.UUID) -> list[asyncpg.Record]:
     """Candidates never proposed for the vacancy (whatever became of a proposal)."""
     return await conn.fetch(
-        """SELECT c.* FROM candidates c
+        f"""SELECT c.*, {_PLACED} AS placed FROM candidates c
            WHERE NOT EXISTS (SELECT 1 FROM matches m
                              WHERE m.vacancy_id = $1 AND m.participant_id = c.participant_id)""",
         vacancy_id,
+    )
+
+
+# --- employers ----------------------------------------------------------------------------
+
+
+async def insert_employer(
+    conn: asyncpg.Connection,
+    *,
+    employer_id: uuid.UUID,
+    city: str,
+    organisation: str,
+    nace: str,
+    municipality: str,
+    contact: dict[str, Any],
+    registered_at: datetime,
+) -> asyncpg.Record:
+    return await conn.fetchrow(
+        """INSERT INTO employers (id, city, organisation, nace, municipality, contact, registered_at)
+           VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7) RETURNING *""",
+        employer_id,
+        city,
+        organisation,
+        nace,
+        municipality,
+        json.dumps(contact),
+        registered_at,
+    )
+
+
+async def get_employer(conn: asyncpg.Connection, employer_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM employers WHERE id = $1", employer_id)
+
+
+async def list_employers(conn: asyncpg.Connection, *, city: str, limit: int, offset: int) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT * FROM employers WHERE city = $1 ORDER BY organisation, id LIMIT $2 OFFSET $3", city, limit, offset
     )
 
 
@@ -107,6 +228,18 @@ async def lock_open_vacancies(conn: asyncpg.Connection, participant_id: uuid.UUI
     )
 
 
+async def update_vacancy(
+    conn: asyncpg.Connection, vacancy_id: uuid.UUID, *, spec: dict[str, Any], positions: int, updated_at: datetime
+) -> asyncpg.Record:
+    return await conn.fetchrow(
+        """UPDATE vacancies SET spec = $2::jsonb, positions = $3, updated_at = $4 WHERE id = $1 RETURNING *""",
+        vacancy_id,
+        json.dumps(spec),
+        positions,
+        updated_at,
+    )
+
+
 async def close_vacancy(
     conn: asyncpg.Connection, vacancy_id: uuid.UUID, *, reason: str, closed_at: datetime
 ) -> asyncpg.Record:
@@ -122,13 +255,17 @@ async def close_vacancy(
 # --- capacity -----------------------------------------------------------------------------
 
 
-async def mark_placement_started(conn: asyncpg.Connection, placement_id: uuid.UUID, vacancy_id: uuid.UUID) -> bool:
+async def mark_placement_started(
+    conn: asyncpg.Connection, placement_id: uuid.UUID, vacancy_id: uuid.UUID, participant_id: uuid.UUID
+) -> bool:
     """Remember the placement; False when it was seen before (started or already ended)."""
     inserted = await conn.fetchval(
-        """INSERT INTO vacancy_placements (placement_id, vacancy_id, started) VALUES ($1, $2, true)
+        """INSERT INTO vacancy_placements (placement_id, vacancy_id, participant_id, started)
+           VALUES ($1, $2, $3, true)
            ON CONFLICT (placement_id) DO NOTHING RETURNING true""",
         placement_id,
         vacancy_id,
+        participant_id,
     )
     return bool(inserted)
 

@@ -1,14 +1,16 @@
 """What matching shows liaisons and caseworkers: vacancies, ranked candidates, matches."""
 
+import hashlib
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from mile_matching.domain import MatchStatus, assess, rank
+from mile_matching.commands import EmployerContact
+from mile_matching.domain import Assessment, MatchStatus
 from mile_schemas import (
     CandidateProfile,
     ESCOUri,
@@ -42,17 +44,96 @@ class VacancyView(BaseModel):
     accepted_legal_statuses: list[LegalStatus]
     status: Literal["open", "closed"]
     opened_at: datetime
+    updated_at: datetime | None
     closed_at: datetime | None
     close_reason: str | None
 
 
-class RankedCandidate(BaseModel):
-    """A candidate as a liaison may see one: pseudonymous id, city, score and why."""
+class EmployerView(BaseModel):
+    """An employer as its city's liaisons see it, contact included."""
 
-    participant_id: uuid.UUID
+    employer_id: uuid.UUID
+    city: str
+    name: str
+    nace: str
+    municipality: str
+    contact: EmployerContact
+    registered_at: datetime
+
+
+def employer_view(row: Mapping[str, Any]) -> EmployerView:
+    return EmployerView(
+        employer_id=row["id"],
+        city=row["city"],
+        name=row["organisation"],
+        nace=row["nace"],
+        municipality=row["municipality"],
+        contact=EmployerContact.model_validate(json.loads(row["contact"])),
+        registered_at=row["registered_at"],
+    )
+
+
+class RankedCandidate(BaseModel):
+    """A ranked candidate. The caller's own city's participants come with their pseudonymous
+    id and the reasons; another city's only with a reference valid for this vacancy, their
+    city and score, so no city learns about another's people beyond that they exist."""
+
+    rank: int
+    candidate_ref: str
+    participant_id: uuid.UUID | None
     city: str
     score: float
+    reasons: list[str] | None
+
+
+class RankedVacancy(BaseModel):
+    """An open vacancy a participant is eligible for, with the score and reasons of the fit."""
+
+    rank: int
+    vacancy_id: uuid.UUID
+    city: str
+    title: str
+    kind: VacancyKind
+    isco08: ISCO08Code
+    municipality: str
+    start_date: date
+    score: float
     reasons: list[str]
+
+
+def candidate_ref(vacancy_id: uuid.UUID, participant_id: uuid.UUID) -> str:
+    """Opaque per vacancy, so references cannot be joined across vacancies to follow a person."""
+    return hashlib.sha256(f"{vacancy_id}:{participant_id}".encode()).hexdigest()[:16]
+
+
+def ranked_candidate(
+    rank: int, vacancy_id: uuid.UUID, participant_id: uuid.UUID, city: str, assessment: Assessment, *, site: str
+) -> RankedCandidate:
+    own = city == site
+    return RankedCandidate(
+        rank=rank,
+        candidate_ref=candidate_ref(vacancy_id, participant_id),
+        participant_id=participant_id if own else None,
+        city=city,
+        score=assessment.score,
+        reasons=list(assessment.reasons) if own else None,
+    )
+
+
+def ranked_vacancy(rank: int, row: Mapping[str, Any], assessment: Assessment) -> RankedVacancy:
+    spec = vacancy_spec(row)
+    return RankedVacancy(
+        rank=rank,
+        vacancy_id=spec.vacancy_id,
+        city=spec.city,
+        title=spec.title,
+        kind=spec.kind,
+        isco08=spec.isco08,
+        municipality=spec.municipality,
+        start_date=spec.start_date,
+        score=assessment.score,
+        reasons=list(assessment.reasons),
+    )
 
 
 class MatchView(BaseModel):
@@ -85,6 +166,7 @@ def vacancy_view(row: Mapping[str, Any]) -> VacancyView:
             "positions": row["positions"],
             "filled": row["filled"],
             "status": row["status"],
+            "updated_at": row["updated_at"],
             "closed_at": row["closed_at"],
             "close_reason": row["close_reason"],
         }
@@ -104,16 +186,3 @@ def match_view(row: Mapping[str, Any]) -> MatchView:
         proposed_at=row["proposed_at"],
         decided_at=row["decided_at"],
     )
-
-
-def ranked_candidates(
-    vacancy: Mapping[str, Any], candidates: Sequence[Mapping[str, Any]], *, limit: int
-) -> list[RankedCandidate]:
-    """The eligible candidates for the vacancy, best first, each with the reasons for its score."""
-    spec = vacancy_spec(vacancy)
-    cities = {row["participant_id"]: row["city"] for row in candidates}
-    ranked = rank((row["participant_id"], assess(spec, candidate_profile(row))) for row in candidates)
-    return [
-        RankedCandidate(participant_id=pid, city=cities[pid], score=a.score, reasons=list(a.reasons))
-        for pid, a in ranked[:limit]
-    ]

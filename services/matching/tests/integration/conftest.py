@@ -1,11 +1,13 @@
 """Matching served over real HTTP on a fresh database, with a producer standing in for intake."""
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from uuid import UUID
 
 import pytest
 
 from mile_devstack.inprocess import serve
+from mile_devstack.tokens import DevIssuer
 from mile_devstack.topics import create_topics, platform_topics
 from mile_matching.main import create_app
 from mile_platform.broker import make_producer
@@ -30,12 +32,25 @@ async def matching_database(fresh_database: Callable[[str], Awaitable[str]]) -> 
 
 
 @pytest.fixture
+def issuer(tmp_path: Path) -> DevIssuer:
+    """Signs the tokens matching trusts in these tests."""
+    return DevIssuer(tmp_path / "auth")
+
+
+@pytest.fixture
 async def matching_url(
-    matching_database: str, kafka_bootstrap: str, kafka_idempotence: bool, monkeypatch: pytest.MonkeyPatch
+    matching_database: str,
+    kafka_bootstrap: str,
+    kafka_idempotence: bool,
+    issuer: DevIssuer,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> AsyncIterator[str]:
     await create_topics(kafka_bootstrap, platform_topics([CITY]))
+    for name, value in issuer.auth_env().items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("MATCHING_DATABASE_URL", matching_database)
     monkeypatch.setenv("MATCHING_MIN_SCORE", MIN_SCORE)
+    monkeypatch.setenv("MATCHING_INDEX_MAX_AGE_S", "0")
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", kafka_bootstrap)
     monkeypatch.setenv("MILE_KAFKA_IDEMPOTENCE", str(kafka_idempotence).lower())
     async with serve(create_app()) as url:

@@ -8,6 +8,7 @@ import asyncpg
 import httpx
 import pytest
 
+from mile_devstack.tokens import DevIssuer
 from mile_schemas import (
     MATCHES,
     CandidateProfile,
@@ -22,6 +23,10 @@ from .conftest import CITY, Publish
 from .helpers import eventually, find_event
 
 pytestmark = pytest.mark.integration
+
+
+def _token(issuer: DevIssuer, site: str, role: str = "caseworker") -> dict[str, str]:
+    return {"Authorization": f"Bearer {issuer.token(site=site, roles=[role])}"}
 
 
 def _profile(skill: str) -> CandidateProfile:
@@ -79,7 +84,7 @@ async def _proposal(http: httpx.AsyncClient, vacancy_id: str, participant_id: uu
 
 
 async def test_a_registered_candidate_is_proposed_and_the_decision_published(
-    matching_url: str, publish: Publish, kafka_bootstrap: str
+    matching_url: str, publish: Publish, kafka_bootstrap: str, issuer: DevIssuer
 ) -> None:
     participant, skill = uuid.uuid4(), _skill()
     await publish(_registered(participant, skill))
@@ -97,9 +102,26 @@ async def test_a_registered_candidate_is_proposed_and_the_decision_published(
             "Tigrinya A2 ≥ A2 required",
         ]
 
-        ranked = (await http.get(f"/vacancies/{vacancy['vacancy_id']}/candidates", params={"limit": 200})).json()
-        ours = {"participant_id": str(participant), "city": CITY, "score": match["score"], "reasons": match["reasons"]}
-        assert ours in ranked
+        ranked = (
+            await http.get(
+                f"/vacancies/{vacancy['vacancy_id']}/candidates",
+                params={"limit": 200, "city": CITY},
+                headers=_token(issuer, CITY),
+            )
+        ).json()
+        ours = [c for c in ranked if c["participant_id"] == str(participant)]
+        assert [(c["city"], c["score"], c["reasons"]) for c in ours] == [(CITY, match["score"], match["reasons"])]
+
+        # Another city's caseworker sees that a candidate of Milan exists, not who or why.
+        elsewhere = (
+            await http.get(
+                f"/vacancies/{vacancy['vacancy_id']}/candidates",
+                params={"limit": 200, "city": CITY},
+                headers=_token(issuer, "athens"),
+            )
+        ).json()
+        theirs = [c for c in elsewhere if c["candidate_ref"] == ours[0]["candidate_ref"]]
+        assert [(c["participant_id"], c["reasons"], c["score"]) for c in theirs] == [(None, None, match["score"])]
 
         decision = f"/matches/{match['match_id']}/decision"
         decided = await http.post(decision, json={"decision": "accepted", "reason": None})
@@ -142,7 +164,7 @@ async def test_bad_requests_are_named_problems(matching_url: str) -> None:
 
 
 async def test_an_erased_participant_leaves_no_candidate_and_no_open_proposal(
-    matching_url: str, publish: Publish
+    matching_url: str, publish: Publish, issuer: DevIssuer
 ) -> None:
     participant, skill = uuid.uuid4(), _skill()
     async with httpx.AsyncClient(base_url=matching_url) as http:
@@ -157,7 +179,11 @@ async def test_an_erased_participant_leaves_no_candidate_and_no_open_proposal(
             return True if not matches else None
 
         await eventually(gone)
-        ranked = (await http.get(f"/vacancies/{vacancy['vacancy_id']}/candidates", params={"limit": 200})).json()
+        ranked = (
+            await http.get(
+                f"/vacancies/{vacancy['vacancy_id']}/candidates", params={"limit": 200}, headers=_token(issuer, CITY)
+            )
+        ).json()
         assert str(participant) not in {c["participant_id"] for c in ranked}
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from mile_matching.commands import OpenVacancy
+from mile_matching.commands import AssignBatch, OpenVacancy, RegisterEmployer, UpdateVacancy
 from mile_schemas import VacancyOpened
 
 BODY = {
@@ -44,3 +44,32 @@ def test_a_command_becomes_its_event() -> None:
 def test_unknown_fields_repeats_and_half_coordinates_are_refused(change: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
         OpenVacancy.model_validate(BODY | change)
+
+
+def test_an_update_names_what_changes_and_never_clears_a_required_field() -> None:
+    assert UpdateVacancy(positions=2).changes() == {"positions": 2}
+    assert UpdateVacancy(latitude=None, longitude=None).changes() == {"latitude": None, "longitude": None}
+    with pytest.raises(ValidationError, match="at least one field"):
+        UpdateVacancy()
+    with pytest.raises(ValidationError, match="title cannot be cleared"):
+        UpdateVacancy(title=None)
+    with pytest.raises(ValidationError, match="filled"):
+        UpdateVacancy.model_validate({"filled": 1})
+
+
+def test_an_employer_has_a_nace_sector_and_a_plausible_contact() -> None:
+    employer = RegisterEmployer(name="Idraulica", nace="F43.2", municipality="Milano", contact={"email": "a@b.it"})
+    assert employer.contact.email == "a@b.it" and employer.contact.phone is None
+    for bad in ({"nace": "43.2"}, {"nace": "F4"}, {"contact": {"email": "not an email"}}, {"contact": {"phone": "x"}}):
+        with pytest.raises(ValidationError):
+            RegisterEmployer.model_validate({"name": "Idraulica", "nace": "F43", "municipality": "Milano"} | bad)
+
+
+def test_a_batch_names_its_cities_and_keeps_shares_between_zero_and_one() -> None:
+    assert AssignBatch(cities=("milan",), min_refugee_share=0.2).city_balance is None
+    with pytest.raises(ValidationError):
+        AssignBatch(cities=())
+    with pytest.raises(ValidationError):
+        AssignBatch(cities=("milan", "milan"))
+    with pytest.raises(ValidationError):
+        AssignBatch(cities=("milan",), city_balance=1.5)

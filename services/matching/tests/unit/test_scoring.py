@@ -14,6 +14,7 @@ from mile_matching.domain import (
     shared_isco_digits,
     skill_coverage,
 )
+from mile_matching.settings import ScoreWeights
 
 from .factories import profile, vacancy
 
@@ -144,3 +145,32 @@ def test_proposals_need_the_minimum_score_and_fit_the_room() -> None:
 )
 def test_proposal_room(positions: int, filled: int, open_proposals: int, room: int) -> None:
     assert proposal_room(positions=positions, filled=filled, open_proposals=open_proposals, per_position=3) == room
+
+
+def test_weights_come_from_configuration() -> None:
+    job = vacancy(essential_skills=["welding"])
+    candidate = profile(experience=[{"isco08": "7126", "years": 5}], skills=[])
+    occupation_only = ScoreWeights(occupation=1.0, essential_skills=0.0, language=0.0)
+    assert assess(job, candidate, weights=occupation_only).score == 1.0
+    skills_heavy = ScoreWeights(occupation=0.1, essential_skills=0.9)
+    assert assess(job, candidate, weights=skills_heavy).score == pytest.approx(0.1)
+
+
+def test_optional_skills_count_and_say_how_many() -> None:
+    job = vacancy(optional_skills=["soldering", "pipe bending"])
+    candidate = profile(experience=[{"isco08": "7126", "years": 5}], skills=["Soldering"])
+    result = assess(job, candidate)
+    assert "1 of 2 optional skills" in result.reasons
+    w = ScoreWeights()
+    expected = (w.occupation * 1.0 + w.optional_skills * 0.5) / (w.occupation + w.optional_skills)
+    assert result.score == pytest.approx(round(expected, 3))
+
+
+def test_nearer_candidates_score_higher_and_hear_the_distance() -> None:
+    job = vacancy(latitude=45.53, longitude=9.23, municipality="Sesto San Giovanni")
+    experienced = {"experience": [{"isco08": "7126", "years": 5}], "max_commute_km": 20}
+    near = assess(job, profile(latitude=45.53, longitude=9.23, **experienced))
+    far = assess(job, profile(latitude=45.46, longitude=9.19, **experienced))
+    assert near.score > far.score
+    assert "0 km to Sesto San Giovanni (maximum 20 km)" in near.reasons
+    assert "8 km to Sesto San Giovanni (maximum 20 km)" in far.reasons

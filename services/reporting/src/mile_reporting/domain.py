@@ -12,10 +12,14 @@ from enum import StrEnum
 from uuid import UUID
 
 from mile_schemas import (
+    AssessmentCompleted,
+    ConsentChanged,
     Event,
+    FollowUpRecorded,
     MatchDecided,
     MatchDecision,
     ParticipantErased,
+    ParticipantProfileUpdated,
     ParticipantRegistered,
     PlacementEnded,
     PlacementOutcome,
@@ -27,19 +31,33 @@ class Stage(StrEnum):
     """Funnel stages in the order a participant passes them."""
 
     REGISTERED = "registered"
+    ASSESSED = "assessed"
     MATCHED = "matched"
     PLACED = "placed"
     COMPLETED = "completed"
+    EMPLOYED_6M = "employed_6m"
+
+
+CORE_STAGES: tuple[Stage, ...] = (Stage.REGISTERED, Stage.MATCHED, Stage.PLACED, Stage.COMPLETED)
+"""The stages ``/reports/funnel`` has always shown; the full funnel is ``/reports/stages``."""
+
+FOLLOW_UP_MONTHS = 6
+"""EU common indicator: employed six months after leaving."""
 
 
 FUNNEL_EVENTS: tuple[type[Event], ...] = (
     ParticipantRegistered,
+    AssessmentCompleted,
     MatchDecided,
     PlacementStarted,
     PlacementEnded,
+    FollowUpRecorded,
     ParticipantErased,
 )
-"""Events the funnel reads; every other event type is skipped by the consumer."""
+"""Events the funnel reads."""
+
+PROJECTED_EVENTS: tuple[type[Event], ...] = (*FUNNEL_EVENTS, ParticipantProfileUpdated, ConsentChanged)
+"""Events any projection reads; every other event type is skipped by the consumer."""
 
 # A placement ending like this means the participant went through the whole model.
 _SUCCESSFUL_OUTCOMES = frozenset({PlacementOutcome.COMPLETED, PlacementOutcome.CONVERTED_TO_EMPLOYMENT})
@@ -66,12 +84,16 @@ def stage_reached(event: Event) -> StageReached | None:
     match event:
         case ParticipantRegistered():
             return StageReached(event.participant_id, event.city, Stage.REGISTERED, event.registered_at)
+        case AssessmentCompleted():
+            return StageReached(event.participant_id, event.city, Stage.ASSESSED, event.completed_at)
         case MatchDecided(decision=MatchDecision.ACCEPTED):
             return StageReached(event.participant_id, event.city, Stage.MATCHED, event.decided_at)
         case PlacementStarted():
             return StageReached(event.participant_id, event.city, Stage.PLACED, event.started_at)
         case PlacementEnded() if event.outcome in _SUCCESSFUL_OUTCOMES:
             return StageReached(event.participant_id, event.city, Stage.COMPLETED, event.ended_at)
+        case FollowUpRecorded(employed=True) if event.offset_months == FOLLOW_UP_MONTHS:
+            return StageReached(event.participant_id, event.city, Stage.EMPLOYED_6M, event.recorded_at)
     return None
 
 

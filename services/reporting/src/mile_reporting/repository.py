@@ -6,6 +6,9 @@ from uuid import UUID
 import asyncpg
 
 from mile_reporting.domain import StageReached
+from mile_reporting.facts import DropOut, LanguageLevel, StatisticsSnapshot
+
+_NOT_ERASED = "NOT EXISTS (SELECT 1 FROM erased_participants e WHERE e.id_digest = sha256(uuid_send(r.participant_id)))"
 
 
 async def record_stages(conn: asyncpg.Connection, rows: Sequence[StageReached]) -> None:
@@ -14,12 +17,11 @@ async def record_stages(conn: asyncpg.Connection, rows: Sequence[StageReached]) 
     ``rows`` must hold each (participant, stage) once: one INSERT cannot update a row twice.
     """
     await conn.execute(
-        """INSERT INTO funnel_stages (participant_id, city, stage, reached_at)
+        f"""INSERT INTO funnel_stages (participant_id, city, stage, reached_at)
             SELECT r.participant_id, r.city, r.stage, r.reached_at
             FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[])
                  AS r(participant_id, city, stage, reached_at)
-            WHERE NOT EXISTS (
-                SELECT 1 FROM erased_participants e WHERE e.id_digest = sha256(uuid_send(r.participant_id)))
+            WHERE {_NOT_ERASED}
             ON CONFLICT (participant_id, stage)
             DO UPDATE SET reached_at = least(funnel_stages.reached_at, excluded.reached_at)""",
         [r.participant_id for r in rows],
@@ -42,12 +44,73 @@ async def unlink_participants(conn: asyncpg.Connection, participant_ids: Collect
             ON CONFLICT DO NOTHING""",
         ids,
     )
-    # MATERIALIZED: one new id per erased participant, shared by all of their stages.
+    # MATERIALIZED: one new id per erased participant, shared by all of their rows in every table.
     await conn.execute(
         """WITH fresh AS MATERIALIZED (
                SELECT old_id, gen_random_uuid() AS new_id FROM (SELECT DISTINCT unnest($1::uuid[]) AS old_id) AS erased
+           ),
+           stages AS (
+               UPDATE funnel_stages f SET participant_id = fresh.new_id FROM fresh WHERE f.participant_id = fresh.old_id
+           ),
+           statistics AS (
+               UPDATE participant_statistics s SET participant_id = fresh.new_id
+               FROM fresh WHERE s.participant_id = fresh.old_id
+           ),
+           levels AS (
+               UPDATE language_levels l SET participant_id = fresh.new_id
+               FROM fresh WHERE l.participant_id = fresh.old_id
            )
-           UPDATE funnel_stages f SET participant_id = fresh.new_id
-           FROM fresh WHERE f.participant_id = fresh.old_id""",
+           UPDATE drop_outs d SET participant_id = fresh.new_id FROM fresh WHERE d.participant_id = fresh.old_id""",
         ids,
+    )
+
+
+async def record_statistics(conn: asyncpg.Connection, rows: Sequence[StatisticsSnapshot]) -> None:
+    """Keep the newest snapshot per participant; ``rows`` holds each participant once."""
+    stats = [row.attributes for row in rows]
+    await conn.execute(
+        f"""INSERT INTO participant_statistics (participant_id, city, sex, age_band, legal_status, as_of)
+            SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
+                 AS r(participant_id, city, sex, age_band, legal_status, as_of)
+            WHERE {_NOT_ERASED}
+            ON CONFLICT (participant_id) DO UPDATE SET
+                sex = excluded.sex, age_band = excluded.age_band, legal_status = excluded.legal_status,
+                as_of = excluded.as_of
+            WHERE participant_statistics.as_of <= excluded.as_of""",
+        [row.participant_id for row in rows],
+        [row.city for row in rows],
+        [s.sex.value if s else None for s in stats],
+        [s.age_band.value if s else None for s in stats],
+        [s.legal_status.value if s else None for s in stats],
+        [row.as_of for row in rows],
+    )
+
+
+async def record_language_levels(conn: asyncpg.Connection, rows: Sequence[LanguageLevel]) -> None:
+    await conn.execute(
+        f"""INSERT INTO language_levels (participant_id, city, language, assessed_at, level_rank)
+            SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::smallint[])
+                 AS r(participant_id, city, language, assessed_at, level_rank)
+            WHERE {_NOT_ERASED}
+            ON CONFLICT DO NOTHING""",
+        [row.participant_id for row in rows],
+        [row.city for row in rows],
+        [row.language for row in rows],
+        [row.assessed_at for row in rows],
+        [row.rank for row in rows],
+    )
+
+
+async def record_drop_outs(conn: asyncpg.Connection, rows: Sequence[DropOut]) -> None:
+    await conn.execute(
+        f"""INSERT INTO drop_outs (placement_id, participant_id, city, reason, ended_at)
+            SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[])
+                 AS r(placement_id, participant_id, city, reason, ended_at)
+            WHERE {_NOT_ERASED}
+            ON CONFLICT DO NOTHING""",
+        [row.placement_id for row in rows],
+        [row.participant_id for row in rows],
+        [row.city for row in rows],
+        [row.reason for row in rows],
+        [row.ended_at for row in rows],
     )

@@ -16,11 +16,11 @@ TOPICS_PATTERN = "|".join(
 
 
 async def apply_batch(conn: asyncpg.Connection, deliveries: Sequence[Delivery]) -> None:
-    await handlers.project_funnel(conn, [delivery.event for delivery in deliveries])
+    await handlers.project(conn, [delivery.event for delivery in deliveries])
 
 
 consumer = Consumer(
     pattern=TOPICS_PATTERN,
     handler=apply_batch,
-    handles=frozenset(model.event_type for model in domain.FUNNEL_EVENTS),
+    handles=frozenset(model.event_type for model in domain.PROJECTED_EVENTS),
 )

@@ -3,7 +3,9 @@
 import asyncpg
 from pydantic import BaseModel
 
-from mile_reporting.domain import Stage
+from mile_reporting.domain import CORE_STAGES, Stage
+
+_CORE = [stage.value for stage in CORE_STAGES]
 
 
 class StageCounts(BaseModel):
@@ -32,8 +34,9 @@ async def city_funnel(conn: asyncpg.Connection, city: str) -> CityFunnel:
     """One city's funnel; a city without events has zeros everywhere."""
     rows = await conn.fetch(
         # count(*) counts distinct participants: the key is (participant_id, stage).
-        "SELECT stage, count(*) AS participants FROM funnel_stages WHERE city = $1 GROUP BY stage",
+        "SELECT stage, count(*) AS participants FROM funnel_stages WHERE city = $1 AND stage = ANY($2) GROUP BY stage",
         city,
+        _CORE,
     )
     return CityFunnel(city=city, **_by_stage(rows))
 
@@ -41,8 +44,9 @@ async def city_funnel(conn: asyncpg.Connection, city: str) -> CityFunnel:
 async def funnel_overview(conn: asyncpg.Connection) -> FunnelOverview:
     """Every city's funnel and the total, in one pass over the table."""
     rows = await conn.fetch(
-        """SELECT city, stage, count(*) AS participants FROM funnel_stages
-           GROUP BY GROUPING SETS ((city, stage), (stage))"""
+        """SELECT city, stage, count(*) AS participants FROM funnel_stages WHERE stage = ANY($1)
+           GROUP BY GROUPING SETS ((city, stage), (stage))""",
+        _CORE,
     )
     per_city: dict[str, list[asyncpg.Record]] = {}
     for row in rows:

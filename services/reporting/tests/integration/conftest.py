@@ -34,6 +34,7 @@ async def reporting(
     database_url = await fresh_database("reporting")
     monkeypatch.setenv("REPORTING_DATABASE_URL", database_url)
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", kafka_bootstrap)
+    monkeypatch.setenv("REPORTING_GAUGES_INTERVAL_S", "0.3")
     monkeypatch.setenv("MILE_KAFKA_IDEMPOTENCE", str(kafka_idempotence).lower())
     async with serve(create_app()) as base_url, httpx.AsyncClient(base_url=base_url) as http:
         yield Reporting(http=http, database_url=database_url, bootstrap=kafka_bootstrap, city=city)

@@ -2,17 +2,37 @@
 
 import asyncio
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord, RecordMetadata, TopicPartition
 
-from mile_schemas import Event, encode_event, to_headers
+from mile_schemas import (
+    AgeBand,
+    AssessmentCompleted,
+    CEFRLevel,
+    ConsentPurpose,
+    Event,
+    FollowUpRecorded,
+    LanguageProficiency,
+    LegalStatus,
+    ParticipantRegistered,
+    PlacementEnded,
+    PlacementOutcome,
+    PlacementStarted,
+    Sex,
+    StatisticalAttributes,
+    VacancyKind,
+    encode_event,
+    to_headers,
+)
 
 DEADLINE_S = 60.0
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -89,3 +109,72 @@ async def read_topic(bootstrap: str, topic: str, *, expect: int) -> list[Consume
     finally:
         await consumer.stop()
     return records
+
+
+async def until_text(http: httpx.AsyncClient, path: str, expected: str) -> None:
+    """Poll ``path`` until its body contains ``expected``."""
+    body = ""
+    try:
+        async with asyncio.timeout(DEADLINE_S):
+            while expected not in body:
+                body = (await http.get(path)).text
+                await asyncio.sleep(0.2)
+    except TimeoutError:
+        raise AssertionError(f"{path} never showed {expected}") from None
+
+
+async def until_json(http: httpx.AsyncClient, path: str, params: dict[str, str], done: Callable[[Any], bool]) -> Any:
+    """Poll ``path`` until its JSON body satisfies ``done``; return that body."""
+    body: Any = None
+    try:
+        async with asyncio.timeout(DEADLINE_S):
+            while True:
+                response = await http.get(path, params=params)
+                response.raise_for_status()
+                body = response.json()
+                if done(body):
+                    return body
+                await asyncio.sleep(0.2)
+    except TimeoutError:
+        raise AssertionError(f"{path} stayed {body}") from None
+
+
+def person(city: str, sex: Sex, status: LegalStatus, *, completes: bool, rises: bool) -> list[Event]:
+    """One participant's journey with statistics consent: a language re-test, optionally a job kept."""
+    pid = uuid.uuid4()
+    stats = StatisticalAttributes(age_band=AgeBand.FROM_25_TO_34, sex=sex, nationality="SY", legal_status=status)
+    events: list[Event] = [
+        ParticipantRegistered(
+            participant_id=pid, city=city, registered_at=T0, consents=(ConsentPurpose.STATISTICS,), statistics=stats
+        )
+    ]
+    for day, level in ((1, CEFRLevel.A1), (60, CEFRLevel.A2 if rises else CEFRLevel.A1)):
+        italian = LanguageProficiency(
+            language="it", listening=level, reading=level, speaking=level, writing=level, tested=True
+        )
+        events.append(
+            AssessmentCompleted(
+                participant_id=pid,
+                city=city,
+                assessment_id=uuid.uuid4(),
+                kind="language",
+                completed_at=T0 + timedelta(days=day),
+                languages=(italian,),
+            )
+        )
+    if completes:
+        ids = {"placement_id": uuid.uuid4(), "match_id": uuid.uuid4(), "vacancy_id": uuid.uuid4()}
+        common = {**ids, "participant_id": pid, "city": city}
+        events += [
+            PlacementStarted(**common, kind=VacancyKind.JOB, started_at=T0 + timedelta(days=10)),
+            PlacementEnded(**common, outcome=PlacementOutcome.COMPLETED, ended_at=T0 + timedelta(days=40), early=False),
+            FollowUpRecorded(
+                **common,
+                follow_up_id=uuid.uuid4(),
+                offset_months=6,
+                employed=True,
+                in_education_or_training=False,
+                recorded_at=T0 + timedelta(days=220),
+            ),
+        ]
+    return events

@@ -29,9 +29,13 @@ def test_other_topics_do_not_match(topic: str) -> None:
     assert PATTERN.match(topic) is None
 
 
-def test_the_consumer_applies_the_funnel_events() -> None:
+def test_the_consumer_applies_the_events_of_every_projection() -> None:
     assert consumer.handles == {
         "eu.mile.intake.participant_registered.v1",
+        "eu.mile.intake.participant_profile_updated.v1",
+        "eu.mile.intake.consent_changed.v1",
+        "eu.mile.intake.assessment_completed.v1",
+        "eu.mile.placement.follow_up_recorded.v1",
         "eu.mile.intake.participant_erased.v1",
         "eu.mile.matching.match_decided.v1",
         "eu.mile.placement.placement_started.v1",

@@ -12,6 +12,7 @@ import pytest
 
 from mile_devstack.processes import free_port
 from mile_devstack.services import ServiceProcess, ServiceSpec, platform_databases, platform_specs
+from mile_devstack.tokens import DevIssuer
 from mile_devstack.topics import create_topics, platform_topics
 
 
@@ -19,8 +20,15 @@ class Platform:
     """Services of a test run; each can be stopped and started again on the same port and database."""
 
     def __init__(
-        self, specs: list[ServiceSpec], log_dir: Path, cities: list[str], bootstrap: str, group_prefix: str
+        self,
+        specs: list[ServiceSpec],
+        log_dir: Path,
+        cities: list[str],
+        bootstrap: str,
+        group_prefix: str,
+        issuer: DevIssuer,
     ) -> None:
+        self.issuer = issuer
         self.specs = {spec.name: spec for spec in specs}
         self.group_prefix = group_prefix
         self.log_dir = log_dir
@@ -30,6 +38,10 @@ class Platform:
 
     def url(self, name: str) -> str:
         return self.specs[name].url
+
+    def auth(self, city: str, *roles: str) -> dict[str, str]:
+        """Headers of a caller at ``city`` (a caseworker unless ``roles`` say otherwise)."""
+        return {"Authorization": f"Bearer {self.issuer.token(site=city, roles=roles or ('caseworker',))}"}
 
     def group(self, service: str) -> str:
         """The consumer group of a shared service in this run."""
@@ -63,11 +75,14 @@ async def platform(
     urls = {name: await fresh_database(name[:30]) for name in platform_databases(cities)}
     key = base64.urlsafe_b64encode(os.urandom(32)).decode()
     group_prefix = f"e2e-{_city()}-"
+    issuer = DevIssuer(tmp_path / "auth")
     specs = [
         replace(spec, port=free_port(), env={**spec.env, "MILE_CONSUMER_GROUP_PREFIX": group_prefix})
-        for spec in platform_specs(cities, kafka_bootstrap, urls.__getitem__, key, kafka_idempotence)
+        for spec in platform_specs(
+            cities, kafka_bootstrap, urls.__getitem__, key, kafka_idempotence, auth_env=issuer.auth_env()
+        )
     ]
-    running = Platform(specs, tmp_path, cities, kafka_bootstrap, group_prefix)
+    running = Platform(specs, tmp_path, cities, kafka_bootstrap, group_prefix, issuer)
     try:
         await running.start()
         yield running

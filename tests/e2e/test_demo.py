@@ -14,8 +14,12 @@ pytestmark = pytest.mark.e2e
 
 async def test_demo_data_reaches_the_funnel_of_every_city(platform: Platform) -> None:
     urls = {name: platform.url(name) for name in platform.specs}
-    await asyncio.to_thread(load_demo, urls)
-    await asyncio.to_thread(load_demo, urls)  # idempotency keys: a second load is a no-op
+
+    def token_for(city: str) -> str:
+        return platform.issuer.token(site=city, roles=["caseworker"])
+
+    await asyncio.to_thread(load_demo, urls, token_for=token_for)
+    await asyncio.to_thread(load_demo, urls, token_for=token_for)  # idempotency keys: a second load is a no-op
 
     async with httpx.AsyncClient(base_url=platform.url("reporting")) as client:
         deadline = asyncio.get_running_loop().time() + 60

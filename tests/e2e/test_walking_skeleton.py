@@ -10,6 +10,8 @@ import asyncio
 import random
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import date
 from typing import Any, TypeVar
 
 import httpx
@@ -46,8 +48,10 @@ async def until(read: Callable[[], Awaitable[T]], ok: Callable[[T], bool], timeo
         await asyncio.sleep(0.3)
 
 
-async def post(client: httpx.AsyncClient, url: str, body: dict[str, Any]) -> dict[str, Any]:
-    response = await client.post(url, json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
+async def post(
+    client: httpx.AsyncClient, url: str, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> dict[str, Any]:
+    response = await client.post(url, json=body, headers={"Idempotency-Key": str(uuid.uuid4()), **(headers or {})})
     assert response.status_code in (200, 201), response.text
     return response.json()
 
@@ -70,6 +74,7 @@ async def test_participants_flow_from_intake_to_reporting_and_replay_changes_not
                     client,
                     f"{platform.url(f'intake-{city}')}/participants",
                     participant_request(person, host_language=language),
+                    platform.auth(city),
                 )
                 registered[city].append(body["participant_id"])
 
@@ -101,17 +106,29 @@ async def test_participants_flow_from_intake_to_reporting_and_replay_changes_not
         placements = []
         for match in accepted:
 
-            async def placement_of(match_id: str = match["match_id"]) -> list[dict[str, Any]]:
+            async def placement_of(
+                match_id: str = match["match_id"], city: str = match["city"]
+            ) -> list[dict[str, Any]]:
                 return (
-                    await client.get(f"{platform.url('placement')}/placements", params={"match_id": match_id})
+                    await client.get(
+                        f"{platform.url('placement')}/placements",
+                        params={"match_id": match_id},
+                        headers=platform.auth(city),
+                    )
                 ).json()
 
             placements.append((await until(placement_of, lambda ps: len(ps) == 1))[0])
+        terms = {"contract_type": "traineeship", "start_date": date.today().isoformat(), "weekly_hours": 30}
         for placement in placements:
-            await post(client, f"{platform.url('placement')}/placements/{placement['placement_id']}/start", {})
+            placement_url = f"{platform.url('placement')}/placements/{placement['placement_id']}"
+            await post(client, f"{placement_url}/confirm", terms, platform.auth(placement["city"]))
+            await post(client, f"{placement_url}/start", {}, platform.auth(placement["city"]))
         ended = next(p for p in placements if p["participant_id"] != plumber_b_id)
         await post(
-            client, f"{platform.url('placement')}/placements/{ended['placement_id']}/end", {"outcome": "completed"}
+            client,
+            f"{platform.url('placement')}/placements/{ended['placement_id']}/end",
+            {"outcome": "completed"},
+            platform.auth(ended["city"]),
         )
 
         expected = {
@@ -145,7 +162,8 @@ async def test_participants_flow_from_intake_to_reporting_and_replay_changes_not
         await post(
             client,
             f"{platform.url(f'intake-{city_b}')}/participants",
-            participant_request(plumber_b, host_language=language),
+            participant_request(replace(plumber_b, given_name="Bea"), host_language=language),
+            platform.auth(city_b),
         )
         expected[city_b]["registered"] = 2
         await until(funnels, lambda f: f == expected)
@@ -164,7 +182,13 @@ async def _shared_state(client: httpx.AsyncClient, platform: Platform, vacancy_i
     """What matching and placement show, for comparison before and after a replay."""
     matches = (await client.get(f"{platform.url('matching')}/matches", params={"vacancy_id": vacancy_id})).json()
     placements = [
-        (await client.get(f"{platform.url('placement')}/placements", params={"match_id": m["match_id"]})).json()
+        (
+            await client.get(
+                f"{platform.url('placement')}/placements",
+                params={"match_id": m["match_id"]},
+                headers=platform.auth(m["city"]),
+            )
+        ).json()
         for m in sorted(matches, key=lambda m: m["match_id"])
     ]
     return sorted((m["match_id"], m["status"]) for m in matches), [

@@ -10,13 +10,21 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from mile_devstack import redrive
 from mile_devstack.demo import load_demo
 from mile_devstack.services import DEFAULT_CITIES
 from mile_devstack.stack import Stack
+from mile_devstack.tokens import DevIssuer
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "redrive":
+        return redrive.run(args)
+    if args.command == "token":
+        roles = [role.strip() for role in args.roles.split(",") if role.strip()]
+        print(DevIssuer(args.state_dir.resolve()).token(site=args.site, roles=roles, ttl_s=args.ttl))
+        return 0
     cities = [city.strip() for city in args.cities.split(",") if city.strip()]
     return asyncio.run(_up(Stack(args.state_dir.resolve(), cities), demo=args.demo))
 
@@ -28,6 +36,12 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--cities", default=",".join(DEFAULT_CITIES), help="comma-separated; one intake each")
     up.add_argument("--no-demo", dest="demo", action="store_false", help="do not load demo data")
     up.add_argument("--state-dir", type=Path, default=Path(".mile"), help="PostgreSQL data, logs, master key")
+    token = commands.add_parser("token", help="print a development bearer token the running services accept")
+    token.add_argument("--site", required=True, help="the city the token acts for, e.g. milan")
+    token.add_argument("--roles", default="caseworker", help="comma-separated: caseworker, auditor, admin...")
+    token.add_argument("--ttl", type=int, default=8 * 3600, help="lifetime in seconds")
+    token.add_argument("--state-dir", type=Path, default=Path(".mile"), help="where `up` keeps the signing key")
+    redrive.add_parser(commands)
     return parser
 
 
@@ -43,7 +57,7 @@ async def _up(stack: Stack, *, demo: bool) -> int:
         await stack.start()
         urls = {spec.name: spec.url for spec in stack.specs}
         if demo:
-            load_demo(urls)
+            load_demo(urls, token_for=lambda city: stack.issuer.token(site=city, roles=["caseworker"]))
         _print_summary(stack, time.monotonic() - began)
         await asyncio.Event().wait()  # until a signal cancels this task
     except asyncio.CancelledError:
@@ -72,4 +86,5 @@ def _print_summary(stack: Stack, elapsed: float) -> None:
     if stack.postgres:
         print(f"postgresql  {stack.postgres.url()}")
     print(f"logs        {stack.log_dir}")
+    print("token       uv run mile-dev token --site milan --roles caseworker   (send as 'Authorization: Bearer ...')")
     print(f"ready in {elapsed:.1f}s; Ctrl-C stops everything")

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 PLUMBER, COOK, CLEANER, CARE_WORKER = "7126", "5120", "9112", "5322"
+DEMO_START_DATE = "2026-03-02"  # fixed, so a reload repeats the same confirmation under its key
 
 
 @dataclass(frozen=True)
@@ -91,18 +92,24 @@ DEMO_PEOPLE: tuple[Person, ...] = (
 HOST_LANGUAGE = {"milan": "it", "viladecans": "es", "innsbruck": "de", "athens": "el", "patras": "el"}
 
 
-def load_demo(urls: dict[str, str]) -> None:
-    """Register people at every intake, open vacancies, accept a proposal and run a placement."""
+def load_demo(urls: dict[str, str], *, token_for: Callable[[str], str]) -> None:
+    """Register people at every intake, open vacancies, accept a proposal and run a placement.
+
+    ``token_for(city)`` gives a caseworker's bearer token for that city (its intake, and its
+    participants' placements).
+    """
     cities = [name.removeprefix("intake-") for name in urls if name.startswith("intake-")]
     with httpx.Client(timeout=10.0) as client:
         for city in cities:
             language = HOST_LANGUAGE.get(city, "en")
+            caseworker = {"Authorization": f"Bearer {token_for(city)}"}
             for index, person in enumerate(DEMO_PEOPLE):
                 _post(
                     client,
                     f"{urls[f'intake-{city}']}/participants",
                     participant_request(person, host_language=language),
                     key=f"demo-{city}-person-{index}",
+                    headers=caseworker,
                 )
             for isco08, title in ((PLUMBER, "Plumbing apprentice"), (COOK, "Kitchen assistant")):
                 vacancy = _post(
@@ -113,13 +120,24 @@ def load_demo(urls: dict[str, str]) -> None:
                 )
                 # the plumbing place has run its course; the kitchen one is still under way
                 _place_first_proposal(
-                    client, urls, vacancy["vacancy_id"], key=f"demo-{city}-{isco08}", complete=isco08 == PLUMBER
+                    client,
+                    urls,
+                    vacancy["vacancy_id"],
+                    key=f"demo-{city}-{isco08}",
+                    complete=isco08 == PLUMBER,
+                    token_for=token_for,
                 )
     print(f"demo data loaded: {len(DEMO_PEOPLE)} participants in each of {len(cities)} cities")
 
 
 def _place_first_proposal(
-    client: httpx.Client, urls: dict[str, str], vacancy_id: str, *, key: str, complete: bool
+    client: httpx.Client,
+    urls: dict[str, str],
+    vacancy_id: str,
+    *,
+    key: str,
+    complete: bool,
+    token_for: Callable[[str], str],
 ) -> None:
     """Accept the best proposal for a vacancy, start its placement and maybe complete it.
 
@@ -136,16 +154,27 @@ def _place_first_proposal(
             {"decision": "accepted"},
             key=f"{key}-accept",
         )
-    placements = _wait_for(
-        lambda: client.get(f"{urls['placement']}/placements", params={"match_id": match["match_id"]}).json()
+    # a placement belongs to its participant's city, whose caseworker runs it
+    caseworker = {"Authorization": f"Bearer {token_for(match['city'])}"}
+    placements = _wait_for(  # once placement knows the vacancy's kind, the terms can be confirmed
+        lambda: [
+            p
+            for p in client.get(
+                f"{urls['placement']}/placements", params={"match_id": match["match_id"]}, headers=caseworker
+            ).json()
+            if p["kind"] is not None
+        ]
     )
     if not placements:
         return
     placement_url = f"{urls['placement']}/placements/{placements[0]['placement_id']}"
     if placements[0]["state"] == "proposed":
-        _post(client, f"{placement_url}/start", {}, key=f"{key}-start")
-    if complete and placements[0]["state"] in ("proposed", "started"):
-        _post(client, f"{placement_url}/end", {"outcome": "completed"}, key=f"{key}-end")
+        terms = {"contract_type": "traineeship", "start_date": DEMO_START_DATE, "weekly_hours": 30}
+        _post(client, f"{placement_url}/confirm", terms, key=f"{key}-confirm", headers=caseworker)
+    if placements[0]["state"] in ("proposed", "confirmed"):
+        _post(client, f"{placement_url}/start", {}, key=f"{key}-start", headers=caseworker)
+    if complete and placements[0]["state"] in ("proposed", "confirmed", "started"):
+        _post(client, f"{placement_url}/end", {"outcome": "completed"}, key=f"{key}-end", headers=caseworker)
 
 
 def _wait_for(read: Callable[[], list[dict[str, Any]]], timeout: float = 30.0) -> list[dict[str, Any]]:
@@ -156,8 +185,10 @@ def _wait_for(read: Callable[[], list[dict[str, Any]]], timeout: float = 30.0) -
     return items
 
 
-def _post(client: httpx.Client, url: str, body: dict[str, Any], *, key: str) -> dict[str, Any]:
-    response = client.post(url, json=body, headers={"Idempotency-Key": key})
+def _post(
+    client: httpx.Client, url: str, body: dict[str, Any], *, key: str, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
+    response = client.post(url, json=body, headers={"Idempotency-Key": key, **(headers or {})})
     if response.status_code >= 400:
         raise RuntimeError(f"demo: POST {url} answered {response.status_code}: {response.text}")
     return response.json()

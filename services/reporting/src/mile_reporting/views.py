@@ -22,7 +22,7 @@ class _City(BaseModel):
 
 
 class CityFunnel(StageCounts, _City):  # _City last among the bases, so "city" comes first
-    pass
+    """One city's funnel: its name, then the count of each stage."""
 
 
 class FunnelOverview(BaseModel):

@@ -10,9 +10,10 @@ replicas run. Nothing lives in memory: a restart resumes from the table.
 import asyncio
 import contextlib
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import asyncpg
+from prometheus_client import Gauge
 
 from mile_placement import followups, repository
 from mile_placement.clock import Clock
@@ -20,6 +21,13 @@ from mile_platform.errors import is_transient
 from mile_platform.outbox import add_events
 
 log = logging.getLogger(__name__)
+
+OVERDUE_AFTER = timedelta(days=7)
+"""A follow-up still unrecorded a week after falling due is overdue: its window is closing."""
+
+FOLLOW_UPS_OVERDUE = Gauge(
+    "mile_followups_overdue", "Follow-ups due for over a week and not yet recorded", ["service", "city"]
+)
 
 
 class FollowUpScheduler:
@@ -48,7 +56,18 @@ class FollowUpScheduler:
         moved += batch
         while (batch := await self._miss(now)) == self._batch_size:
             moved += batch
+        await self._count_overdue(now)
         return moved + batch
+
+    async def _count_overdue(self, now: datetime) -> None:
+        rows = await self._pool.fetch(
+            """SELECT p.city, count(*) AS n FROM follow_ups f JOIN placements p USING (placement_id)
+               WHERE f.state = 'due' AND f.due_at < $1 GROUP BY p.city""",
+            now - OVERDUE_AFTER,
+        )
+        FOLLOW_UPS_OVERDUE.clear()
+        for row in rows:
+            FOLLOW_UPS_OVERDUE.labels("placement", row["city"]).set(row["n"])
 
     async def _fall_due(self, now: datetime) -> int:
         async with self._pool.acquire() as conn, conn.transaction():

@@ -14,10 +14,11 @@ from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 import pytest
+from prometheus_client import REGISTRY
 
 from mile_placement import domain, handlers, repository
 from mile_placement.commands import EndPlacement
-from mile_placement.scheduler import FollowUpScheduler
+from mile_placement.scheduler import OVERDUE_AFTER, FollowUpScheduler
 from mile_placement.settings import PlacementSettings
 from mile_platform.migrations import apply_migrations
 from mile_platform.outbox import add_events
@@ -102,3 +103,35 @@ async def test_two_replicas_across_a_year_make_each_follow_up_due_exactly_once(
     finally:
         for pool in pools[1:]:
             await pool.close()
+
+
+async def test_follow_ups_unrecorded_a_week_after_falling_due_are_counted_overdue(
+    fresh_database: Callable[[str], Awaitable[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The gauge behind the "follow-ups overdue" alert rises a week after due and falls when missed."""
+    url = await fresh_database("placement_overdue")
+    monkeypatch.setenv("PLACEMENT_DATABASE_URL", url)
+    settings = PlacementSettings()  # type: ignore[call-arg]
+    clock = MovableClock(START)
+    pool = await asyncpg.create_pool(url, min_size=1, max_size=3)
+    try:
+        await apply_migrations(pool, ["mile_platform", "mile_placement"])
+        await _ended_placements(pool, settings, 3)
+        scheduler = FollowUpScheduler(pool=pool, clock=clock, interval_s=1.0, batch_size=7)
+
+        def overdue() -> float:
+            labels = {"service": "placement", "city": "milan"}
+            return REGISTRY.get_sample_value("mile_followups_overdue", labels) or 0
+
+        first_due = await pool.fetchval("SELECT max(due_at) FROM follow_ups WHERE offset_months = 1")
+        clock.advance(first_due - START + timedelta(days=1))
+        await scheduler.tick()
+        assert overdue() == 0  # due, but only for a day
+        clock.advance(OVERDUE_AFTER)
+        await scheduler.tick()
+        assert overdue() == 3
+        clock.advance(timedelta(days=settings.follow_up_window_days))
+        await scheduler.tick()
+        assert overdue() == 0  # the window closed: they are missed now, no longer overdue
+    finally:
+        await pool.close()

@@ -31,9 +31,20 @@ async def test_the_dashboard_shows_the_apis_figures(reporting: Reporting) -> Non
     people = [person(city, Sex.FEMALE, LegalStatus.REFUGEE, completes=i < 5, rises=True) for i in range(9)]
     people += [person(city, Sex.MALE, LegalStatus.OTHER, completes=False, rises=False) for _ in range(3)]
     await publish(reporting.bootstrap, [event_message(e) for journey in people for e in journey])
-    stages = await until_json(
-        reporting.http, "/reports/stages", {"lang": "de"}, lambda b: _cell(b, "employed_6m", city)["value"] == 5
+    # Topics and partitions arrive independently: wait for the last event of every stream.
+    await until_json(
+        reporting.http,
+        "/reports/stages",
+        {"lang": "de"},
+        lambda b: _cell(b, "employed_6m", city)["value"] == 5 and _cell(b, "registered", city)["value"] == 12,
     )
+    await until_json(
+        reporting.http,
+        "/reports/indicators",
+        {"city": city},
+        lambda b: next(t for t in b["indicators"] if t["id"] == "language_level_rose")["total"]["value"] == 9,
+    )
+    stages = (await reporting.http.get("/reports/stages", params={"lang": "de"})).json()
     indicators = (await reporting.http.get("/reports/indicators", params={"lang": "de"})).json()
     trend = (await reporting.http.get("/reports/trend")).json()
 

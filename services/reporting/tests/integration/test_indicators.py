@@ -32,7 +32,16 @@ async def test_indicators_count_each_participant_once_and_hide_small_cells(repor
         reporting.http,
         "/reports/indicators",
         params,
-        lambda b: table(b, "participants_supported")["total"]["value"] == 13,
+        # events of several topics arrive independently: wait until every stream is in
+        lambda b: all(
+            table(b, indicator)["total"]["value"] == expected
+            for indicator, expected in (
+                ("participants_supported", 13),
+                ("full_model", 8),
+                ("employed_six_months", 8),
+                ("language_level_rose", 6),
+            )
+        ),
     )
 
     supported = table(body, "participants_supported")

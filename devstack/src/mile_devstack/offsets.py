@@ -8,12 +8,13 @@ offsets of a group with live members cannot be rewritten.
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from aiokafka import AIOKafkaConsumer
-from aiokafka.structs import OffsetAndMetadata, TopicPartition
+from aiokafka.structs import OffsetAndMetadata
+
+from mile_platform.broker import topic_partitions
 
 
 @asynccontextmanager
@@ -30,11 +31,6 @@ async def _group_client(bootstrap: str, group: str) -> AsyncIterator[AIOKafkaCon
         yield consumer
     finally:
         await consumer.stop()
-
-
-async def _partitions(consumer: AIOKafkaConsumer, pattern: str) -> list[TopicPartition]:
-    topics = sorted(t for t in await consumer.topics() if re.fullmatch(pattern, t))
-    return [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
 
 
 async def rewind_group(bootstrap: str, group: str, pattern: str, timeout: float = 60.0) -> int:
@@ -56,7 +52,7 @@ async def rewind_group(bootstrap: str, group: str, pattern: str, timeout: float 
 async def group_lag(bootstrap: str, group: str, pattern: str) -> int:
     """Messages not yet committed by ``group`` on the topics matching ``pattern``."""
     async with _group_client(bootstrap, group) as consumer:
-        partitions = await _partitions(consumer, pattern)
+        partitions = await topic_partitions({"bootstrap_servers": bootstrap}, pattern)
         ends = await consumer.end_offsets(partitions)
         lag = 0
         for tp in partitions:

@@ -8,10 +8,13 @@ broker lacks it.
 """
 
 import logging
+import re
 import ssl
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.structs import TopicPartition
 from faststream.kafka import KafkaBroker
 from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 
@@ -77,4 +80,24 @@ def make_producer(settings: KafkaSettings, *, service: str, idempotence: bool) -
         enable_idempotence=idempotence,
         linger_ms=5,
         **client_options(settings),
+    )
+
+
+async def topic_partitions(options: dict[str, Any], pattern: str) -> list[TopicPartition]:
+    """Every partition of the topics whose whole name matches ``pattern``, in name order.
+
+    Asks the admin API: a consumer's own metadata holds only the topics it tracks
+    (on Apache Kafka ``partitions_for_topic`` is None for the rest).
+    """
+    admin = AIOKafkaAdminClient(**options)
+    await admin.start()
+    try:
+        described = await admin.describe_topics()
+    finally:
+        await admin.close()
+    return sorted(
+        TopicPartition(topic["topic"], partition["partition"])
+        for topic in described
+        if re.fullmatch(pattern, topic["topic"])
+        for partition in topic["partitions"]
     )

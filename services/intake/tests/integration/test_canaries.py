@@ -13,10 +13,10 @@ import uuid
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
-from aiokafka.structs import TopicPartition
 
 from mile_devstack.demo import PLUMBER, Person, participant_request
 from mile_devstack.postgres import postgres_bin_dir
+from mile_platform.broker import topic_partitions
 
 from .conftest import Intake
 
@@ -28,10 +28,7 @@ async def _every_record(bootstrap: str) -> list[bytes]:
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest")
     await consumer.start()
     try:
-        topics = sorted(t for t in await consumer.topics() if not t.startswith("__"))
-        partitions = [
-            TopicPartition(topic, p) for topic in topics for p in sorted(consumer.partitions_for_topic(topic) or ())
-        ]
+        partitions = await topic_partitions({"bootstrap_servers": bootstrap}, r"(?!__).*")
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)

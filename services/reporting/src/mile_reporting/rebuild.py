@@ -10,7 +10,6 @@ equals the live one without an inbox.
 
 import argparse
 import asyncio
-import re
 import sys
 import time
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
-from mile_platform.broker import client_options
+from mile_platform.broker import client_options, topic_partitions
 from mile_platform.migrations import apply_migrations
 from mile_platform.settings import KafkaSettings
 from mile_reporting import handlers
@@ -63,9 +62,7 @@ async def _replay(pool: asyncpg.Pool, kafka: KafkaSettings, batch_size: int) -> 
     started = time.perf_counter()
     records = applied = rejected = 0
     try:
-        pattern = re.compile(TOPICS_PATTERN)
-        topics = sorted(topic for topic in await reader.topics() if pattern.match(topic))
-        partitions = [TopicPartition(t, p) for t in topics for p in sorted(reader.partitions_for_topic(t) or ())]
+        partitions = await topic_partitions(client_options(kafka), TOPICS_PATTERN)
         reader.assign(partitions)
         await reader.seek_to_beginning(*partitions)
         ends = await reader.end_offsets(partitions)

@@ -22,7 +22,9 @@ __all__ = [
     "ConsentPurpose",
     "ConsentStatus",
     "Country",
+    "CourseType",
     "ESCOUri",
+    "GuidanceKind",
     "ISCEDLevel",
     "ISCO08Code",
     "Language",
@@ -31,7 +33,9 @@ __all__ = [
     "MatchDecision",
     "PlacementOutcome",
     "ReasonCode",
+    "RecognitionStatus",
     "Sex",
+    "TrainingOutcome",
     "VacancyKind",
     "WorkPermitScope",
     "age_band",
@@ -202,6 +206,39 @@ class ConsentStatus(StrEnum):
 
 CitySlug = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,32}$")]
 """A partner city's slug (``milan``, ``viladecans``); it also names the city's intake topic."""
+
+
+class RecognitionStatus(StrEnum):
+    """Where recognition of a foreign qualification stands (ENIC-NARIC style)."""
+
+    NONE = "none"
+    REQUESTED = "requested"
+    PARTIAL = "partial"
+    FULL = "full"
+
+
+class CourseType(StrEnum):
+    """Kinds of training MILE offers; funders count participants supported per type of measure."""
+
+    HOST_LANGUAGE = "host_language"
+    CIVIC_ORIENTATION = "civic_orientation"
+    VOCATIONAL = "vocational"
+    DIGITAL = "digital"
+    SOFT_SKILLS = "soft_skills"
+    JOB_SEARCH = "job_search"
+
+
+class TrainingOutcome(StrEnum):
+    COMPLETED = "completed"
+    DROPPED_OUT = "dropped_out"
+
+
+class GuidanceKind(StrEnum):
+    """Support sessions held by the city's intake (placement records its own tutoring)."""
+
+    TUTORING = "tutoring"
+    PROFESSIONAL_GUIDANCE = "professional_guidance"
+    JOB_SEARCH_SUPPORT = "job_search_support"
 
 
 class VacancyKind(StrEnum):

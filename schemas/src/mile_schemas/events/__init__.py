@@ -3,10 +3,13 @@
 from mile_schemas.events.intake import (
     AssessmentCompleted,
     ConsentChanged,
+    GuidanceSessionRecorded,
     IntakeEvent,
     ParticipantErased,
     ParticipantProfileUpdated,
     ParticipantRegistered,
+    TrainingEnded,
+    TrainingEnrolled,
 )
 from mile_schemas.events.matching import (
     EmployerRegistered,
@@ -48,6 +51,7 @@ __all__ = [
     "FollowUpDue",
     "FollowUpMissed",
     "FollowUpRecorded",
+    "GuidanceSessionRecorded",
     "HoursBand",
     "IntakeEvent",
     "LanguageProficiency",
@@ -64,6 +68,8 @@ __all__ = [
     "PlacementEvent",
     "PlacementStarted",
     "StatisticalAttributes",
+    "TrainingEnded",
+    "TrainingEnrolled",
     "TutoringSessionRecorded",
     "VacancyClosed",
     "VacancyEvent",

@@ -7,13 +7,23 @@ statistics consent, and the models refuse anything else.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import AfterValidator, Field, model_validator
 
 from mile_schemas.base import Event, Producer
-from mile_schemas.codes import CitySlug, ConsentPurpose, ConsentStatus
+from mile_schemas.codes import (
+    CitySlug,
+    ConsentPurpose,
+    ConsentStatus,
+    CourseType,
+    GuidanceKind,
+    Language,
+    ReasonCode,
+    TrainingOutcome,
+)
 from mile_schemas.events._fields import Label
 from mile_schemas.events.profile import (
     CandidateProfile,
@@ -26,10 +36,13 @@ from mile_schemas.topics import participants_topic
 __all__ = [
     "AssessmentCompleted",
     "ConsentChanged",
+    "GuidanceSessionRecorded",
     "IntakeEvent",
     "ParticipantErased",
     "ParticipantProfileUpdated",
     "ParticipantRegistered",
+    "TrainingEnded",
+    "TrainingEnrolled",
 ]
 
 
@@ -131,6 +144,56 @@ class AssessmentCompleted(IntakeEvent):
     completed_at: UtcDateTime
     sections: tuple[Label, ...] = Field(default=(), description="sections completed")
     languages: tuple[LanguageProficiency, ...] = ()
+
+
+class TrainingEnrolled(IntakeEvent):
+    """The participant was enrolled in a course. Key = participant, so their events stay ordered."""
+
+    event_type: ClassVar[str] = "eu.mile.intake.training_enrolled.v1"
+    time_field: ClassVar[str] = "enrolled_at"
+
+    enrolment_id: UUID
+    course_type: CourseType
+    language: Language | None = Field(default=None, description="taught language of a host-language course")
+    planned_hours: int = Field(ge=1, le=2000)
+    starts_on: date
+    enrolled_at: UtcDateTime
+
+
+class TrainingEnded(IntakeEvent):
+    """An enrolment ended: completed (with or without certificate) or dropped out (with a code)."""
+
+    event_type: ClassVar[str] = "eu.mile.intake.training_ended.v1"
+    time_field: ClassVar[str] = "ended_at"
+
+    enrolment_id: UUID
+    course_type: CourseType
+    outcome: TrainingOutcome
+    hours_attended: int = Field(ge=0, le=2000)
+    certificate: bool = False
+    drop_out_reason: ReasonCode | None = None
+    ended_at: UtcDateTime
+
+    @model_validator(mode="after")
+    def _reason_only_for_drop_out(self) -> TrainingEnded:
+        if self.drop_out_reason is not None and self.outcome is not TrainingOutcome.DROPPED_OUT:
+            raise ValueError("drop_out_reason is only given when the participant dropped out")
+        if self.certificate and self.outcome is not TrainingOutcome.COMPLETED:
+            raise ValueError("a certificate is only awarded on completion")
+        return self
+
+
+class GuidanceSessionRecorded(IntakeEvent):
+    """A tutoring or guidance session with the city's staff took place (no notes travel)."""
+
+    event_type: ClassVar[str] = "eu.mile.intake.guidance_session_recorded.v1"
+    time_field: ClassVar[str] = "recorded_at"
+
+    session_id: UUID
+    kind: GuidanceKind
+    held_on: date
+    minutes: int = Field(ge=1, le=600)
+    recorded_at: UtcDateTime
 
 
 class ParticipantErased(IntakeEvent):

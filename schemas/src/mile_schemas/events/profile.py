@@ -20,6 +20,7 @@ from mile_schemas.codes import (
     ISCO08Code,
     Language,
     LegalStatus,
+    RecognitionStatus,
     Sex,
     WorkPermitScope,
 )
@@ -72,6 +73,10 @@ class StatisticalAttributes(_Part):
     sex: Sex
     nationality: Country | None
     legal_status: LegalStatus
+    recognition: RecognitionStatus | None = Field(
+        default=None,
+        description="furthest recognition status of the participant's foreign qualifications; None = none held",
+    )
 
 
 def _one_entry_per_language(

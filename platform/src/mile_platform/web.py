@@ -11,6 +11,7 @@ from opentelemetry import trace
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from mile_platform import metrics
+from mile_platform.bodylimit import BodySizeLimit
 from mile_platform.migrations import pending_migrations
 from mile_platform.problems import problem
 from mile_platform.runtime import Runtime
@@ -70,9 +71,6 @@ def instrument(app: FastAPI, service: str, max_body_bytes: int) -> None:
 
     @app.middleware("http")
     async def edge(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > max_body_bytes):
-            return problem(413, "Request body too large", f"Limit is {max_body_bytes} bytes")
         started = time.perf_counter()
         with tracer().start_as_current_span(f"{request.method} {request.url.path}", kind=trace.SpanKind.SERVER) as span:
             response = await call_next(request)
@@ -82,6 +80,8 @@ def instrument(app: FastAPI, service: str, max_body_bytes: int) -> None:
         metrics.HTTP_REQUESTS.labels(service, request.method, route, str(response.status_code)).inc()
         metrics.HTTP_LATENCY.labels(service, request.method, route).observe(time.perf_counter() - started)
         return response
+
+    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)  # outermost: counts before anyone reads
 
 
 def lifespan_for(runtime: Runtime) -> Callable[[FastAPI], AsyncIterator[None]]:

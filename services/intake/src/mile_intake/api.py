@@ -2,15 +2,19 @@
 
 import re
 import uuid
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Annotated, TypeVar
 
+import asyncpg
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
-from pydantic import AwareDatetime, BeforeValidator
+from pydantic import AwareDatetime, BaseModel, BeforeValidator
 
-from mile_intake import handlers, repository
+from mile_intake import handlers, measures, repository
 from mile_intake.access import (
     REQUEST_ID_HEADER,
+    Actor,
     Auditor,
     Lister,
     Reader,
@@ -18,12 +22,26 @@ from mile_intake.access import (
     require_city,
     require_participant_city,
 )
-from mile_intake.commands import RecordConsent, RegisterParticipant, UpdateParticipant
+from mile_intake.clock import Clock
+from mile_intake.commands import (
+    EndTraining,
+    EnrolInTraining,
+    RecordConsent,
+    RecordGuidanceSession,
+    RecordLanguageAssessment,
+    RecordSkillsAssessment,
+    RegisterParticipant,
+    UpdateParticipant,
+)
 from mile_intake.crypto import Keyring
 from mile_intake.settings import IntakeSettings
 from mile_intake.views import (
+    AssessmentView,
     AuditPage,
     ConsentView,
+    EnrolmentView,
+    GuidanceSessionRecordedView,
+    GuidanceSessionView,
     ParticipantCreated,
     ParticipantExport,
     ParticipantPage,
@@ -37,7 +55,9 @@ from mile_platform.writes import IdempotencyKey, write_once
 from mile_schemas import LegalStatus
 
 router = APIRouter(prefix="/participants", tags=["participants"])
+measures_router = APIRouter(prefix="/participants/{participant_id}", tags=["assessments, training, guidance"])
 audit_router = APIRouter(prefix="/audit", tags=["audit"])
+V = TypeVar("V", bound=BaseModel)
 
 _PROBLEMS = {401: {"description": "no or invalid bearer token"}, 403: {"description": "role not allowed"}}
 _ID_PROBLEMS = {**_PROBLEMS, 404: {"description": "no such participant in this city"}}
@@ -55,6 +75,11 @@ IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_only)]
 
 def _context(request: Request) -> tuple[IntakeSettings, Keyring]:
     return request.app.state.settings, request.app.state.keyring
+
+
+def _now(request: Request) -> datetime:
+    clock: Clock = request.app.state.clock
+    return clock()
 
 
 @router.post(
@@ -190,7 +215,9 @@ async def record_consent(
         key=idempotency_key,
         command=command,
         success=status.HTTP_201_CREATED,
-        run=lambda conn: handlers.record_consent(conn, participant_id, command, city=settings.city, actor=actor),
+        run=lambda conn: handlers.record_consent(
+            conn, participant_id, command, city=settings.city, actor=actor, now=_now(request)
+        ),
     )
     response.status_code = code
     response.headers[REQUEST_ID_HEADER] = actor.request_id
@@ -217,6 +244,230 @@ async def export(participant_id: uuid.UUID, request: Request, response: Response
         view = await handlers.export_participant(conn, participant_id, city=settings.city, keyring=keyring, actor=actor)
     response.headers[REQUEST_ID_HEADER] = actor.request_id
     return view
+
+
+async def _record(
+    request: Request,
+    response: Response,
+    actor: Actor,
+    participant_id: uuid.UUID,
+    *,
+    command: BaseModel,
+    key: str | None,
+    view: type[V],
+    run: Callable[[asyncpg.Connection, str, datetime], Awaitable[BaseModel]],
+    success: int = status.HTTP_201_CREATED,
+) -> V:
+    """The shape of every write about one participant: city check, one transaction, replayable."""
+    settings, _ = _context(request)
+    require_participant_city(actor, settings.city, participant_id)
+    now = _now(request)
+    code, body = await write_once(
+        request, key=key, command=command, success=success, run=lambda conn: run(conn, settings.city, now)
+    )
+    response.status_code = code
+    response.headers[REQUEST_ID_HEADER] = actor.request_id
+    return view.model_validate(body)
+
+
+async def _read(
+    request: Request,
+    response: Response,
+    actor: Actor,
+    participant_id: uuid.UUID,
+    run: Callable[[asyncpg.Connection, str, Keyring], Awaitable[V]],
+) -> V:
+    settings, keyring = _context(request)
+    require_participant_city(actor, settings.city, participant_id)
+    async with runtime_of(request).db().acquire() as conn, conn.transaction():
+        result = await run(conn, settings.city, keyring)
+    response.headers[REQUEST_ID_HEADER] = actor.request_id
+    return result
+
+
+@measures_router.post(
+    "/assessments/skills", status_code=status.HTTP_201_CREATED, response_model=AssessmentView, responses=_ID_PROBLEMS
+)
+async def record_skills_assessment(
+    participant_id: uuid.UUID,
+    command: RecordSkillsAssessment,
+    request: Request,
+    response: Response,
+    actor: Writer,
+    idempotency_key: IdempotencyKey = None,
+) -> AssessmentView:
+    """Record a skills assessment (who, when, which sections); emits ``AssessmentCompleted``. Audited."""
+    return await _record(
+        request,
+        response,
+        actor,
+        participant_id,
+        command=command,
+        key=idempotency_key,
+        view=AssessmentView,
+        run=lambda conn, city, now: measures.record_skills_assessment(
+            conn, participant_id, command, city=city, actor=actor, now=now
+        ),
+    )
+
+
+@measures_router.post(
+    "/assessments/language", status_code=status.HTTP_201_CREATED, response_model=AssessmentView, responses=_ID_PROBLEMS
+)
+async def record_language_assessment(
+    participant_id: uuid.UUID,
+    command: RecordLanguageAssessment,
+    request: Request,
+    response: Response,
+    actor: Writer,
+    idempotency_key: IdempotencyKey = None,
+) -> AssessmentView:
+    """Record a language (re-)assessment, CEFR per skill; the levels found replace those held.
+    Emits ``AssessmentCompleted`` and ``ParticipantProfileUpdated`` (what consent allows). Audited."""
+    return await _record(
+        request,
+        response,
+        actor,
+        participant_id,
+        command=command,
+        key=idempotency_key,
+        view=AssessmentView,
+        run=lambda conn, city, now: measures.record_language_assessment(
+            conn, participant_id, command, city=city, actor=actor, now=now
+        ),
+    )
+
+
+@measures_router.get("/assessments", response_model=list[AssessmentView], responses=_ID_PROBLEMS)
+async def list_assessments(
+    participant_id: uuid.UUID, request: Request, response: Response, actor: Reader
+) -> list[AssessmentView]:
+    """The participant's assessments, oldest first. Audited."""
+    return await _read(
+        request,
+        response,
+        actor,
+        participant_id,
+        lambda conn, city, _: measures.list_assessments(conn, participant_id, city=city, actor=actor),
+    )
+
+
+@measures_router.post(
+    "/training", status_code=status.HTTP_201_CREATED, response_model=EnrolmentView, responses=_ID_PROBLEMS
+)
+async def enrol_in_training(
+    participant_id: uuid.UUID,
+    command: EnrolInTraining,
+    request: Request,
+    response: Response,
+    actor: Writer,
+    idempotency_key: IdempotencyKey = None,
+) -> EnrolmentView:
+    """Enrol the participant in a course; emits ``TrainingEnrolled``. Audited."""
+    return await _record(
+        request,
+        response,
+        actor,
+        participant_id,
+        command=command,
+        key=idempotency_key,
+        view=EnrolmentView,
+        run=lambda conn, city, now: measures.enrol_in_training(
+            conn, participant_id, command, city=city, actor=actor, now=now
+        ),
+    )
+
+
+@measures_router.get("/training", response_model=list[EnrolmentView], responses=_ID_PROBLEMS)
+async def list_training(
+    participant_id: uuid.UUID, request: Request, response: Response, actor: Reader
+) -> list[EnrolmentView]:
+    """The participant's enrolments, oldest first. Audited."""
+    return await _read(
+        request,
+        response,
+        actor,
+        participant_id,
+        lambda conn, city, _: measures.list_training(conn, participant_id, city=city, actor=actor),
+    )
+
+
+@measures_router.post(
+    "/training/{enrolment_id}/end",
+    response_model=EnrolmentView,
+    responses={**_ID_PROBLEMS, 409: {"description": "the enrolment already ended"}},
+)
+async def end_training(
+    participant_id: uuid.UUID,
+    enrolment_id: uuid.UUID,
+    command: EndTraining,
+    request: Request,
+    response: Response,
+    actor: Writer,
+    idempotency_key: IdempotencyKey = None,
+) -> EnrolmentView:
+    """End an enrolment: completed (hours, certificate) or dropped out (reason code); emits
+    ``TrainingEnded``. Audited."""
+    return await _record(
+        request,
+        response,
+        actor,
+        participant_id,
+        command=command,
+        key=idempotency_key,
+        view=EnrolmentView,
+        success=status.HTTP_200_OK,
+        run=lambda conn, city, now: measures.end_training(
+            conn, participant_id, enrolment_id, command, city=city, actor=actor, now=now
+        ),
+    )
+
+
+@measures_router.post(
+    "/guidance-sessions",
+    status_code=status.HTTP_201_CREATED,
+    response_model=GuidanceSessionRecordedView,
+    responses=_ID_PROBLEMS,
+)
+async def record_guidance_session(
+    participant_id: uuid.UUID,
+    command: RecordGuidanceSession,
+    request: Request,
+    response: Response,
+    actor: Writer,
+    idempotency_key: IdempotencyKey = None,
+) -> GuidanceSessionRecordedView:
+    """Record a tutoring or guidance session; notes are held encrypted and never published.
+    Emits ``GuidanceSessionRecorded``. Audited."""
+    _, keyring = _context(request)
+    return await _record(
+        request,
+        response,
+        actor,
+        participant_id,
+        command=command,
+        key=idempotency_key,
+        view=GuidanceSessionRecordedView,
+        run=lambda conn, city, now: measures.record_guidance_session(
+            conn, participant_id, command, city=city, keyring=keyring, actor=actor, now=now
+        ),
+    )
+
+
+@measures_router.get("/guidance-sessions", response_model=list[GuidanceSessionView], responses=_ID_PROBLEMS)
+async def list_guidance_sessions(
+    participant_id: uuid.UUID, request: Request, response: Response, actor: Reader
+) -> list[GuidanceSessionView]:
+    """The participant's sessions with their notes, decrypted. Audited."""
+    return await _read(
+        request,
+        response,
+        actor,
+        participant_id,
+        lambda conn, city, keyring: measures.list_guidance_sessions(
+            conn, participant_id, city=city, keyring=keyring, actor=actor
+        ),
+    )
 
 
 @audit_router.get("", response_model=AuditPage, responses=_PROBLEMS)

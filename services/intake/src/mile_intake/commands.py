@@ -5,11 +5,25 @@ owns (id, city, status, audit fields) by adding it to a body.
 """
 
 from datetime import date
+from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from mile_schemas import CandidateProfile, ConsentPurpose, ConsentStatus, Country, Sex
+from mile_intake.profile import Appraisal, Needs, ParticipantProfile
+from mile_schemas import (
+    CEFRLevel,
+    ConsentPurpose,
+    ConsentStatus,
+    Country,
+    CourseType,
+    GuidanceKind,
+    Language,
+    ReasonCode,
+    Sex,
+    TrainingOutcome,
+)
+from mile_schemas.events._fields import unique
 
 MIN_AGE, MAX_AGE = 15, 100
 
@@ -40,12 +54,6 @@ class PersonalData(Strict):
     phone: str | None = Field(default=None, max_length=32, pattern=r"^\+?[0-9 ()-]{5,31}$")
 
 
-class ProfileInput(CandidateProfile):
-    """The shareable profile as a caseworker enters it (unknown fields refused)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
 _EXAMPLE = {
     "personal": {"given_name": "Amina", "family_name": "Yusuf", "birth_date": "1994-03-02", "email": "a.y@example.org"},
     "sex": "female",
@@ -54,11 +62,12 @@ _EXAMPLE = {
         "legal_status": "refugee",
         "work_permit": {"scope": "full"},
         "languages": [{"language": "it", "listening": "B1", "reading": "A2", "speaking": "B1", "writing": "A2"}],
+        "education": [{"isced_level": 3, "field": "0732", "country": "NG", "recognition": "requested"}],
         "experience": [{"isco08": "7126", "years": 3}],
-        "desired_isco08": ["7126"],
+        "expectations": {"desired_isco08": ["7126"], "hours_per_week": 30, "max_commute_km": 20},
         "municipality": "Centro",
-        "hours_per_week": 30,
     },
+    "needs": {"codes": ["childcare"]},
     "consents": ["case_management", "matching", "statistics"],
     "notice_version": "2026-01",
 }
@@ -70,7 +79,9 @@ class RegisterParticipant(Strict):
     personal: PersonalData
     sex: Sex
     nationality: Country | None = Field(description="ISO 3166-1 alpha-2; null when stateless or unknown")
-    profile: ProfileInput
+    profile: ParticipantProfile
+    needs: Needs | None = None
+    appraisal: Appraisal | None = None
     consents: list[ConsentPurpose] = Field(description="purposes the participant gave consent for")
     notice_version: str = Field(min_length=1, max_length=32, description="privacy notice the consent refers to")
 
@@ -86,12 +97,15 @@ class PersonalPatch(Strict):
 
 
 class UpdateParticipant(Strict):
-    """A partial update: each part given replaces the one held; ``profile`` is replaced whole."""
+    """A partial update: each part given replaces the one held; ``profile``, ``needs`` and
+    ``appraisal`` are replaced whole (null clears needs or appraisal)."""
 
     personal: PersonalPatch | None = None
     sex: Sex | None = None
     nationality: Country | None = None
-    profile: ProfileInput | None = None
+    profile: ParticipantProfile | None = None
+    needs: Needs | None = None
+    appraisal: Appraisal | None = None
 
 
 class RecordConsent(Strict):
@@ -100,3 +114,106 @@ class RecordConsent(Strict):
     purpose: ConsentPurpose
     status: ConsentStatus
     notice_version: str = Field(min_length=1, max_length=32)
+    expires_on: date | None = Field(
+        default=None, description="only with status given: on this day the consent expires by itself"
+    )
+
+    @field_validator("expires_on")
+    @classmethod
+    def _expiry_only_when_given(cls, expires_on: date | None, info: ValidationInfo) -> date | None:
+        if expires_on is not None and info.data.get("status") is not ConsentStatus.GIVEN:
+            raise ValueError("expires_on is only given with status given")
+        return expires_on
+
+
+class ProfileSection(StrEnum):
+    """Sections of the Skills Profile Tool an assessment went through."""
+
+    PERSONAL_INFORMATION = "personal_information"
+    LEGAL_STATUS = "legal_status"
+    LANGUAGES = "languages"
+    EDUCATION = "education"
+    WORK_EXPERIENCE = "work_experience"
+    SKILLS = "skills"
+    EXPECTATIONS = "expectations"
+    NEEDS = "needs"
+    APPRAISAL = "appraisal"
+
+
+Assessor = Annotated[str, Field(min_length=1, max_length=100, description="who carried out the assessment")]
+
+
+class RecordSkillsAssessment(Strict):
+    assessor: Assessor
+    completed_at: AwareDatetime
+    sections: Annotated[tuple[ProfileSection, ...], AfterValidator(unique)] = Field(min_length=1)
+
+
+class AssessedLanguage(Strict):
+    """CEFR levels found per skill in one language."""
+
+    language: Language
+    listening: CEFRLevel
+    reading: CEFRLevel
+    speaking: CEFRLevel
+    writing: CEFRLevel
+    tested: bool = Field(default=True, description="false when the levels were self-declared")
+
+
+class RecordLanguageAssessment(Strict):
+    assessor: Assessor
+    completed_at: AwareDatetime
+    languages: tuple[AssessedLanguage, ...] = Field(min_length=1, max_length=20)
+
+    @field_validator("languages")
+    @classmethod
+    def _one_entry_per_language(cls, languages: tuple[AssessedLanguage, ...]) -> tuple[AssessedLanguage, ...]:
+        unique(tuple(entry.language for entry in languages))
+        return languages
+
+
+class EnrolInTraining(Strict):
+    course_type: CourseType
+    language: Language | None = Field(default=None, description="taught language; host-language courses only")
+    planned_hours: int = Field(ge=1, le=2000)
+    starts_on: date
+
+    @field_validator("language")
+    @classmethod
+    def _language_only_for_language_courses(cls, language: str | None, info: ValidationInfo) -> str | None:
+        if language is not None and info.data.get("course_type") is not CourseType.HOST_LANGUAGE:
+            raise ValueError("language is only given for a host_language course")
+        return language
+
+
+class EndTraining(Strict):
+    """Completed (with hours and maybe a certificate) or dropped out (with a reason code)."""
+
+    outcome: TrainingOutcome
+    hours_attended: int = Field(ge=0, le=2000)
+    certificate: bool = Field(default=False, validate_default=True)
+    drop_out_reason: ReasonCode | None = Field(default=None, validate_default=True)
+
+    @field_validator("certificate")
+    @classmethod
+    def _certificate_on_completion(cls, certificate: bool, info: ValidationInfo) -> bool:
+        if certificate and info.data.get("outcome") is not TrainingOutcome.COMPLETED:
+            raise ValueError("a certificate is only awarded on completion")
+        return certificate
+
+    @field_validator("drop_out_reason")
+    @classmethod
+    def _reason_for_drop_out(cls, reason: str | None, info: ValidationInfo) -> str | None:
+        dropped = info.data.get("outcome") is TrainingOutcome.DROPPED_OUT
+        if dropped and reason is None:
+            raise ValueError("required when the participant dropped out")
+        if not dropped and reason is not None:
+            raise ValueError("only given when the participant dropped out")
+        return reason
+
+
+class RecordGuidanceSession(Strict):
+    kind: GuidanceKind
+    held_on: date
+    minutes: int = Field(ge=1, le=600)
+    notes: str | None = Field(default=None, max_length=4000, description="held encrypted; never published")

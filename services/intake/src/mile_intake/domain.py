@@ -4,6 +4,7 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
+from mile_intake.profile import ParticipantProfile, candidate_profile, furthest_recognition
 from mile_schemas import (
     CandidateProfile,
     ConsentChanged,
@@ -18,18 +19,22 @@ from mile_schemas import (
 )
 
 
-def shared_profile(profile: CandidateProfile, consents: set[ConsentPurpose]) -> CandidateProfile | None:
+def shared_profile(profile: ParticipantProfile, consents: set[ConsentPurpose]) -> CandidateProfile | None:
     """The candidate profile, only when matching consent is given."""
     if ConsentPurpose.MATCHING not in consents:
         return None
-    return CandidateProfile.model_validate(profile.model_dump())
+    return candidate_profile(profile)
 
 
 def statistics(
-    *, birth_date: date, sex: Sex, nationality: Country | None, profile: CandidateProfile, on: date
+    *, birth_date: date, sex: Sex, nationality: Country | None, profile: ParticipantProfile, on: date
 ) -> StatisticalAttributes:
     return StatisticalAttributes(
-        age_band=age_band(birth_date, on), sex=sex, nationality=nationality, legal_status=profile.legal_status
+        age_band=age_band(birth_date, on),
+        sex=sex,
+        nationality=nationality,
+        legal_status=profile.legal_status,
+        recognition=furthest_recognition(profile),
     )
 
 
@@ -40,7 +45,7 @@ def registered_event(
     registered_at: datetime,
     consents: set[ConsentPurpose],
     stats: StatisticalAttributes,
-    profile: CandidateProfile,
+    profile: ParticipantProfile,
 ) -> ParticipantRegistered:
     """The event announcing a registration, carrying only what consent allows."""
     return ParticipantRegistered(
@@ -60,7 +65,7 @@ def profile_updated_event(
     updated_at: datetime,
     consents: set[ConsentPurpose],
     stats: StatisticalAttributes,
-    profile: CandidateProfile,
+    profile: ParticipantProfile,
 ) -> ParticipantProfileUpdated:
     """The new shareable snapshot, each part only with its consent (fail-closed)."""
     return ParticipantProfileUpdated(
@@ -91,7 +96,7 @@ def consent_changed_event(
     notice_version: str,
     changed_at: datetime,
     stats: StatisticalAttributes,
-    profile: CandidateProfile,
+    profile: ParticipantProfile,
 ) -> ConsentChanged:
     """What the shared services need: the profile or statistics travel only with their consent being given."""
     given = status is ConsentStatus.GIVEN
@@ -102,6 +107,6 @@ def consent_changed_event(
         status=status,
         notice_version=notice_version,
         changed_at=changed_at.astimezone(UTC),
-        profile=profile if given and purpose is ConsentPurpose.MATCHING else None,
+        profile=candidate_profile(profile) if given and purpose is ConsentPurpose.MATCHING else None,
         statistics=stats if given and purpose is ConsentPurpose.STATISTICS else None,
     )

@@ -12,6 +12,7 @@ from mile_intake.access import Actor, audit
 from mile_intake.commands import PersonalData, RecordConsent, RegisterParticipant, UpdateParticipant
 from mile_intake.crypto import Keyring, encrypt_json
 from mile_intake.identity import identity_hash
+from mile_intake.profile import Casework, ParticipantProfile
 from mile_intake.views import (
     AuditRecord,
     ConsentRecord,
@@ -19,12 +20,15 @@ from mile_intake.views import (
     ParticipantCreated,
     ParticipantExport,
     ParticipantView,
+    assessment_view,
     consent_view,
+    enrolment_view,
+    guidance_session_view,
     participant_view,
 )
 from mile_platform.errors import Conflict, DomainError, NotFound
 from mile_platform.outbox import add_events
-from mile_schemas import CandidateProfile, ParticipantErased, StatisticalAttributes
+from mile_schemas import ParticipantErased, StatisticalAttributes
 
 
 class DuplicateParticipant(Conflict):
@@ -59,12 +63,14 @@ async def register_participant(
         on=now.date(),
     )
     data_key, wrapped = keyring.new_data_key(participant_id)
+    casework = Casework(needs=command.needs, appraisal=command.appraisal)
     row = await repository.insert_participant(
         conn,
         participant_id=participant_id,
         city=city,
         wrapped_key=wrapped,
         personal=encrypt_json(data_key, command.personal.model_dump(mode="json"), participant_id),
+        casework=encrypt_json(data_key, casework.model_dump(mode="json"), participant_id),
         statistics=stats.model_dump(mode="json"),
         profile=command.profile.model_dump(mode="json"),
         consents=sorted(consents),
@@ -133,7 +139,12 @@ async def export_participant(
     conn: asyncpg.Connection, participant_id: uuid.UUID, *, city: str, keyring: Keyring, actor: Actor
 ) -> ParticipantExport:
     """Everything held about the person; the export itself is audited (and listed in it)."""
-    view = await _load(conn, participant_id, city=city, keyring=keyring)
+    await repository.act_for_city(conn, city)
+    row = await repository.get_participant(conn, city, participant_id)
+    if row is None:
+        raise NotFound(f"participant {participant_id} not found")
+    view = participant_view(row, keyring)
+    data_key = keyring.open_data_key(row["wrapped_key"], participant_id)
     await audit(conn, actor, city=city, action="participant.export", participant_id=participant_id)
     trail = await repository.audit_records(conn, participant_id=participant_id, after=0, limit=1_000_000)
     return ParticipantExport(
@@ -141,6 +152,11 @@ async def export_participant(
         participant=view,
         consent_history=[
             ConsentRecord.model_validate(dict(h)) for h in await repository.consent_history(conn, participant_id)
+        ],
+        assessments=[assessment_view(a) for a in await repository.assessments_of(conn, participant_id)],
+        training=[enrolment_view(e) for e in await repository.enrolments_of(conn, participant_id)],
+        guidance_sessions=[
+            guidance_session_view(g, data_key) for g in await repository.guidance_sessions_of(conn, participant_id)
         ],
         audit_trail=[AuditRecord.model_validate(dict(row)) for row in trail],
     )
@@ -189,6 +205,10 @@ async def update_participant(
         fields = ", ".join(sorted({"personal." + ".".join(map(str, e["loc"])) for e in exc.errors()}))
         raise DomainError(f"Invalid fields: {fields}") from exc
     profile = command.profile or current.profile
+    casework = Casework(
+        needs=command.needs if "needs" in changes else current.needs,
+        appraisal=command.appraisal if "appraisal" in changes else current.appraisal,
+    )
     sex = command.sex or current.statistics.sex
     nationality = command.nationality if "nationality" in changes else current.statistics.nationality
     now = datetime.now(UTC)
@@ -209,6 +229,7 @@ async def update_participant(
         city=city,
         participant_id=participant_id,
         personal=encrypt_json(data_key, personal.model_dump(mode="json"), participant_id),
+        casework=encrypt_json(data_key, casework.model_dump(mode="json"), participant_id),
         statistics=stats.model_dump(mode="json"),
         profile=profile.model_dump(mode="json"),
         identity_hash=fingerprint,
@@ -232,13 +253,21 @@ async def update_participant(
 
 
 async def record_consent(
-    conn: asyncpg.Connection, participant_id: uuid.UUID, command: RecordConsent, *, city: str, actor: Actor
+    conn: asyncpg.Connection,
+    participant_id: uuid.UUID,
+    command: RecordConsent,
+    *,
+    city: str,
+    actor: Actor,
+    now: datetime,
 ) -> ConsentView:
     """Record a consent decision and tell the shared services (fail-closed on withdrawal)."""
     await repository.act_for_city(conn, city)
     row = await repository.get_participant(conn, city, participant_id, for_update=True)
     if row is None:
         raise NotFound(f"participant {participant_id} not found")
+    if command.expires_on is not None and command.expires_on <= now.date():
+        raise DomainError("Invalid fields: expires_on (must be a day after today)")
     consents = domain.consents_after(set(row["consents"]), command.purpose, command.status)
     await repository.add_consent_record(
         conn,
@@ -248,6 +277,7 @@ async def record_consent(
         status=command.status.value,
         notice_version=command.notice_version,
         recorded_by=actor.principal.subject,
+        expires_on=command.expires_on,
     )
     updated = await repository.set_consents(
         conn, city=city, participant_id=participant_id, consents=sorted(consents), notice_version=command.notice_version
@@ -263,7 +293,7 @@ async def record_consent(
                 notice_version=command.notice_version,
                 changed_at=updated["updated_at"],
                 stats=StatisticalAttributes.model_validate(json.loads(row["statistics"])),
-                profile=CandidateProfile.model_validate(json.loads(row["profile"])),
+                profile=ParticipantProfile.model_validate(json.loads(row["profile"])),
             )
         ],
     )

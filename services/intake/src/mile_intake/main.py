@@ -1,26 +1,48 @@
 """Intake service: one deployment per partner city, owner of its people's personal data."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from mile_intake.api import audit_router, router
+from mile_intake.api import audit_router, measures_router, router
+from mile_intake.clock import SYSTEM_CLOCK, Clock
 from mile_intake.crypto import Keyring
+from mile_intake.expiry import ConsentExpiry
 from mile_intake.handlers import DuplicateParticipant
 from mile_intake.openapi import document_problems
 from mile_intake.settings import IntakeSettings
 from mile_platform.app import service_app
 from mile_platform.auth import setup_auth
 from mile_platform.problems import problem
+from mile_platform.runtime import Runtime
 from mile_schemas import (
+    AssessmentCompleted,
     ConsentChanged,
+    GuidanceSessionRecorded,
     ParticipantErased,
     ParticipantProfileUpdated,
     ParticipantRegistered,
+    TrainingEnded,
+    TrainingEnrolled,
     participants_topic,
 )
 
+PUBLISHES = (
+    ParticipantRegistered,
+    ParticipantProfileUpdated,
+    ConsentChanged,
+    AssessmentCompleted,
+    TrainingEnrolled,
+    TrainingEnded,
+    GuidanceSessionRecorded,
+    ParticipantErased,
+)
 
-def create_app() -> FastAPI:
+
+def create_app(clock: Clock = SYSTEM_CLOCK) -> FastAPI:
+    """``clock`` is where "now" comes from for recorded times and consent expiry."""
     settings = IntakeSettings()  # type: ignore[call-arg]  # from the environment
     app = service_app(
         service=f"intake-{settings.city}",
@@ -28,19 +50,35 @@ def create_app() -> FastAPI:
         description="A city's front office: participants, consent, assessments, training, erasure.",
         settings=settings,
         migrations="mile_intake",
-        routers=[router, audit_router],
-        publishes=[
-            (participants_topic(settings.city), ParticipantRegistered),
-            (participants_topic(settings.city), ParticipantProfileUpdated),
-            (participants_topic(settings.city), ConsentChanged),
-            (participants_topic(settings.city), ParticipantErased),
-        ],
+        routers=[router, measures_router, audit_router],
+        publishes=[(participants_topic(settings.city), model) for model in PUBLISHES],
     )
     app.state.settings = settings
     app.state.keyring = Keyring(settings.master_key.get_secret_value())
+    app.state.clock = clock
     setup_auth(app)
     app.add_exception_handler(DuplicateParticipant, _duplicate)
     document_problems(app)
+    runtime: Runtime = app.state.runtime
+    platform_lifespan = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with platform_lifespan(app):
+            expiry = ConsentExpiry(
+                pool=runtime.db(),
+                city=settings.city,
+                clock=clock,
+                interval_s=settings.consent_expiry_interval_s,
+                batch_size=settings.consent_expiry_batch_size,
+            )
+            await expiry.start()
+            try:
+                yield
+            finally:
+                await expiry.stop()
+
+    app.router.lifespan_context = lifespan
     return app
 
 

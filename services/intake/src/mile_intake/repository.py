@@ -2,7 +2,7 @@
 
 import json
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
@@ -23,6 +23,7 @@ async def insert_participant(
     city: str,
     wrapped_key: bytes,
     personal: bytes,
+    casework: bytes,
     statistics: dict[str, Any],
     profile: dict[str, Any],
     consents: list[str],
@@ -30,12 +31,14 @@ async def insert_participant(
     identity_hash: bytes,
 ) -> asyncpg.Record:
     row = await conn.fetchrow(
-        """INSERT INTO participants (id, city, personal, statistics, profile, consents, notice_version, identity_hash)
-           VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, $8)
+        """INSERT INTO participants
+               (id, city, personal, casework, statistics, profile, consents, notice_version, identity_hash)
+           VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $8, $9)
            RETURNING *""",
         participant_id,
         city,
         personal,
+        casework,
         json.dumps(statistics),
         json.dumps(profile),
         consents,
@@ -69,22 +72,44 @@ async def update_participant(
     city: str,
     participant_id: uuid.UUID,
     personal: bytes,
+    casework: bytes,
     statistics: dict[str, Any],
     profile: dict[str, Any],
     identity_hash: bytes,
 ) -> asyncpg.Record:
     return await conn.fetchrow(
         """UPDATE participants
-           SET personal = $3, statistics = $4::jsonb, profile = $5::jsonb, identity_hash = $6,
+           SET personal = $3, casework = $4, statistics = $5::jsonb, profile = $6::jsonb, identity_hash = $7,
                version = version + 1, updated_at = now()
            WHERE city = $1 AND id = $2
            RETURNING *""",
         city,
         participant_id,
         personal,
+        casework,
         json.dumps(statistics),
         json.dumps(profile),
         identity_hash,
+    )
+
+
+async def update_profile(
+    conn: asyncpg.Connection,
+    *,
+    city: str,
+    participant_id: uuid.UUID,
+    statistics: dict[str, Any],
+    profile: dict[str, Any],
+) -> asyncpg.Record:
+    return await conn.fetchrow(
+        """UPDATE participants
+           SET statistics = $3::jsonb, profile = $4::jsonb, version = version + 1, updated_at = now()
+           WHERE city = $1 AND id = $2
+           RETURNING *""",
+        city,
+        participant_id,
+        json.dumps(statistics),
+        json.dumps(profile),
     )
 
 
@@ -136,13 +161,23 @@ async def find_by_identity(
     )
 
 
+_PARTICIPANT_TABLES = (
+    "participant_consents",
+    "consent_expiries",
+    "assessments",
+    "training_enrolments",
+    "guidance_sessions",
+)
+
+
 async def erase_participant(conn: asyncpg.Connection, city: str, participant_id: uuid.UUID) -> bool:
     """Delete the data key first (crypto-shredding), then the rows and stored responses naming the person."""
     keys = await conn.execute(
         "DELETE FROM participant_keys WHERE city = $1 AND participant_id = $2", city, participant_id
     )
     rows = await conn.execute("DELETE FROM participants WHERE city = $1 AND id = $2", city, participant_id)
-    await conn.execute("DELETE FROM participant_consents WHERE city = $1 AND participant_id = $2", city, participant_id)
+    for table in _PARTICIPANT_TABLES:
+        await conn.execute(f"DELETE FROM {table} WHERE city = $1 AND participant_id = $2", city, participant_id)
     await conn.execute("DELETE FROM mile_idempotency WHERE body->>'participant_id' = $1", str(participant_id))
     return keys != "DELETE 0" or rows != "DELETE 0"
 
@@ -192,17 +227,36 @@ async def add_consent_record(
     status: str,
     notice_version: str,
     recorded_by: str,
+    expires_on: date | None = None,
+    recorded_at: datetime | None = None,
 ) -> None:
     await conn.execute(
-        """INSERT INTO participant_consents (participant_id, city, purpose, status, notice_version, recorded_by)
-           VALUES ($1, $2, $3, $4, $5, $6)""",
+        """INSERT INTO participant_consents
+               (participant_id, city, purpose, status, notice_version, recorded_by, expires_on, recorded_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, coalesce($8, now()))""",
         participant_id,
         city,
         purpose,
         status,
         notice_version,
         recorded_by,
+        expires_on,
+        recorded_at,
     )
+    await conn.execute(
+        "DELETE FROM consent_expiries WHERE city = $1 AND participant_id = $2 AND purpose = $3",
+        city,
+        participant_id,
+        purpose,
+    )
+    if expires_on is not None:
+        await conn.execute(
+            "INSERT INTO consent_expiries (participant_id, city, purpose, expires_on) VALUES ($1, $2, $3, $4)",
+            participant_id,
+            city,
+            purpose,
+            expires_on,
+        )
 
 
 async def set_consents(
@@ -220,3 +274,163 @@ async def set_consents(
 
 async def consent_history(conn: asyncpg.Connection, participant_id: uuid.UUID) -> list[asyncpg.Record]:
     return await conn.fetch("SELECT * FROM participant_consents WHERE participant_id = $1 ORDER BY id", participant_id)
+
+
+async def claim_expired_consents(
+    conn: asyncpg.Connection, *, city: str, today: date, limit: int
+) -> list[asyncpg.Record]:
+    """Consents whose expiry day has come, with their participant locked; rows another replica
+    holds (or a request changing the same participant) are skipped, not waited for."""
+    return await conn.fetch(
+        """SELECT e.participant_id, e.purpose, p.consents, p.notice_version, p.statistics, p.profile
+           FROM consent_expiries e JOIN participants p ON p.id = e.participant_id
+           WHERE e.city = $1 AND p.city = $1 AND e.expires_on <= $2
+           ORDER BY e.expires_on, e.participant_id, e.purpose
+           LIMIT $3
+           FOR UPDATE OF e, p SKIP LOCKED""",
+        city,
+        today,
+        limit,
+    )
+
+
+async def insert_assessment(
+    conn: asyncpg.Connection,
+    *,
+    assessment_id: uuid.UUID,
+    participant_id: uuid.UUID,
+    city: str,
+    kind: str,
+    assessor: str,
+    completed_at: datetime,
+    sections: list[str],
+    languages: list[dict[str, Any]],
+    recorded_by: str,
+    recorded_at: datetime,
+) -> asyncpg.Record:
+    return await conn.fetchrow(
+        """INSERT INTO assessments (id, participant_id, city, kind, assessor, completed_at, sections, languages,
+                                    recorded_by, recorded_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10)
+           RETURNING *""",
+        assessment_id,
+        participant_id,
+        city,
+        kind,
+        assessor,
+        completed_at,
+        sections,
+        json.dumps(languages),
+        recorded_by,
+        recorded_at,
+    )
+
+
+async def assessments_of(conn: asyncpg.Connection, participant_id: uuid.UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT * FROM assessments WHERE participant_id = $1 ORDER BY completed_at, recorded_at, id", participant_id
+    )
+
+
+async def insert_enrolment(
+    conn: asyncpg.Connection,
+    *,
+    enrolment_id: uuid.UUID,
+    participant_id: uuid.UUID,
+    city: str,
+    course_type: str,
+    language: str | None,
+    planned_hours: int,
+    starts_on: date,
+    enrolled_at: datetime,
+) -> asyncpg.Record:
+    return await conn.fetchrow(
+        """INSERT INTO training_enrolments
+               (id, participant_id, city, course_type, language, planned_hours, starts_on, enrolled_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+           RETURNING *""",
+        enrolment_id,
+        participant_id,
+        city,
+        course_type,
+        language,
+        planned_hours,
+        starts_on,
+        enrolled_at,
+    )
+
+
+async def get_enrolment(
+    conn: asyncpg.Connection, participant_id: uuid.UUID, enrolment_id: uuid.UUID
+) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT * FROM training_enrolments WHERE participant_id = $1 AND id = $2 FOR UPDATE",
+        participant_id,
+        enrolment_id,
+    )
+
+
+async def end_enrolment(
+    conn: asyncpg.Connection,
+    *,
+    enrolment_id: uuid.UUID,
+    outcome: str,
+    hours_attended: int,
+    certificate: bool,
+    drop_out_reason: str | None,
+    ended_at: datetime,
+) -> asyncpg.Record:
+    return await conn.fetchrow(
+        """UPDATE training_enrolments
+           SET outcome = $2, hours_attended = $3, certificate = $4, drop_out_reason = $5, ended_at = $6
+           WHERE id = $1
+           RETURNING *""",
+        enrolment_id,
+        outcome,
+        hours_attended,
+        certificate,
+        drop_out_reason,
+        ended_at,
+    )
+
+
+async def enrolments_of(conn: asyncpg.Connection, participant_id: uuid.UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT * FROM training_enrolments WHERE participant_id = $1 ORDER BY enrolled_at, id", participant_id
+    )
+
+
+async def insert_guidance_session(
+    conn: asyncpg.Connection,
+    *,
+    session_id: uuid.UUID,
+    participant_id: uuid.UUID,
+    city: str,
+    kind: str,
+    held_on: date,
+    minutes: int,
+    notes: bytes | None,
+    recorded_by: str,
+    recorded_at: datetime,
+) -> asyncpg.Record:
+    return await conn.fetchrow(
+        """INSERT INTO guidance_sessions
+               (id, participant_id, city, kind, held_on, minutes, notes, recorded_by, recorded_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+           RETURNING *""",
+        session_id,
+        participant_id,
+        city,
+        kind,
+        held_on,
+        minutes,
+        notes,
+        recorded_by,
+        recorded_at,
+    )
+
+
+async def guidance_sessions_of(conn: asyncpg.Connection, participant_id: uuid.UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT * FROM guidance_sessions WHERE participant_id = $1 ORDER BY held_on, recorded_at, id", participant_id
+    )

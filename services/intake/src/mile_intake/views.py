@@ -12,7 +12,17 @@ from typing import Any
 from pydantic import BaseModel
 
 from mile_intake.crypto import Keyring, decrypt_json
-from mile_schemas import CandidateProfile, ConsentPurpose, ConsentStatus, LegalStatus, StatisticalAttributes
+from mile_intake.profile import Appraisal, Casework, Needs, ParticipantProfile
+from mile_schemas import (
+    ConsentPurpose,
+    ConsentStatus,
+    CourseType,
+    GuidanceKind,
+    LanguageProficiency,
+    LegalStatus,
+    StatisticalAttributes,
+    TrainingOutcome,
+)
 
 
 class PersonalRecord(BaseModel):
@@ -31,7 +41,9 @@ class ParticipantView(BaseModel):
     status: str
     personal: PersonalRecord
     statistics: StatisticalAttributes
-    profile: CandidateProfile
+    profile: ParticipantProfile
+    needs: Needs | None = None
+    appraisal: Appraisal | None = None
     consents: list[ConsentPurpose]
     notice_version: str
     version: int
@@ -51,13 +63,16 @@ class ParticipantCreated(BaseModel):
 
 def participant_view(row: Mapping[str, Any], keyring: Keyring) -> ParticipantView:
     data_key = keyring.open_data_key(row["wrapped_key"], row["id"])
+    casework = Casework.model_validate(decrypt_json(data_key, row["casework"], row["id"]) if row["casework"] else {})
     return ParticipantView(
         participant_id=row["id"],
         city=row["city"],
         status=row["status"],
         personal=PersonalRecord.model_validate(decrypt_json(data_key, row["personal"], row["id"])),
         statistics=StatisticalAttributes.model_validate(json.loads(row["statistics"])),
-        profile=CandidateProfile.model_validate(json.loads(row["profile"])),
+        profile=ParticipantProfile.model_validate(json.loads(row["profile"])),
+        needs=casework.needs,
+        appraisal=casework.appraisal,
         consents=list(row["consents"]),
         notice_version=row["notice_version"],
         version=row["version"],
@@ -94,6 +109,9 @@ class ParticipantExport(BaseModel):
     exported_at: datetime
     participant: ParticipantView
     consent_history: list[ConsentRecord]
+    assessments: list[AssessmentView]
+    training: list[EnrolmentView]
+    guidance_sessions: list[GuidanceSessionView]
     audit_trail: list[AuditRecord]
 
 
@@ -150,6 +168,7 @@ class ConsentRecord(BaseModel):
     purpose: ConsentPurpose
     status: ConsentStatus
     notice_version: str
+    expires_on: date | None = None
     recorded_at: datetime
     recorded_by: str
 
@@ -172,3 +191,87 @@ def consent_view(row: Mapping[str, Any], history: Sequence[Mapping[str, Any]]) -
         version=row["version"],
         history=[ConsentRecord.model_validate(dict(h)) for h in history],
     )
+
+
+class AssessmentView(BaseModel):
+    """A skills assessment (sections gone through) or a language assessment (levels found)."""
+
+    assessment_id: uuid.UUID
+    participant_id: uuid.UUID
+    kind: str
+    assessor: str
+    completed_at: datetime
+    sections: list[str]
+    languages: list[LanguageProficiency]
+    recorded_by: str
+    recorded_at: datetime
+
+
+def assessment_view(row: Mapping[str, Any]) -> AssessmentView:
+    return AssessmentView(
+        assessment_id=row["id"],
+        participant_id=row["participant_id"],
+        kind=row["kind"],
+        assessor=row["assessor"],
+        completed_at=row["completed_at"],
+        sections=list(row["sections"]),
+        languages=json.loads(row["languages"]),
+        recorded_by=row["recorded_by"],
+        recorded_at=row["recorded_at"],
+    )
+
+
+class EnrolmentView(BaseModel):
+    """A training enrolment; ``outcome`` is null while the course is under way."""
+
+    enrolment_id: uuid.UUID
+    participant_id: uuid.UUID
+    course_type: CourseType
+    language: str | None
+    planned_hours: int
+    starts_on: date
+    enrolled_at: datetime
+    outcome: TrainingOutcome | None
+    hours_attended: int | None
+    certificate: bool | None
+    drop_out_reason: str | None
+    ended_at: datetime | None
+
+
+def enrolment_view(row: Mapping[str, Any]) -> EnrolmentView:
+    return EnrolmentView(
+        enrolment_id=row["id"], **{k: row[k] for k in EnrolmentView.model_fields if k != "enrolment_id"}
+    )
+
+
+class GuidanceSessionRecordedView(BaseModel):
+    """The answer to recording a session: without the notes, so a stored first response holds none."""
+
+    session_id: uuid.UUID
+    participant_id: uuid.UUID
+    kind: GuidanceKind
+    held_on: date
+    minutes: int
+    recorded_by: str
+    recorded_at: datetime
+
+
+class GuidanceSessionView(GuidanceSessionRecordedView):
+    notes: str | None
+
+
+def guidance_recorded_view(row: Mapping[str, Any]) -> GuidanceSessionRecordedView:
+    return GuidanceSessionRecordedView(
+        session_id=row["id"],
+        participant_id=row["participant_id"],
+        kind=row["kind"],
+        held_on=row["held_on"],
+        minutes=row["minutes"],
+        recorded_by=row["recorded_by"],
+        recorded_at=row["recorded_at"],
+    )
+
+
+def guidance_session_view(row: Mapping[str, Any], data_key: bytes) -> GuidanceSessionView:
+    notes = decrypt_json(data_key, row["notes"], row["participant_id"])["notes"] if row["notes"] else None
+    return GuidanceSessionView(**guidance_recorded_view(row).model_dump(), notes=notes)

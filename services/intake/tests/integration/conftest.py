@@ -5,7 +5,8 @@ import os
 import random
 import string
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +26,25 @@ def random_city() -> str:
 
 
 @dataclass
+class ShiftedClock:
+    """The service's clock in tests: real time, plus whatever the test moved it on by."""
+
+    offset: timedelta = timedelta()
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, by: timedelta) -> None:
+        self.offset += by
+
+
+@dataclass
 class Intake:
     url: str
     city: str
     database_url: str
     issuer: DevIssuer
+    clock: ShiftedClock = field(default_factory=ShiftedClock)
 
     def auth(self, *roles: str, site: str | None = None) -> dict[str, str]:
         token = self.issuer.token(site=site or self.city, roles=roles or ("caseworker",))
@@ -64,7 +79,9 @@ async def intake(
         "INTAKE_MASTER_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
         "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
         "MILE_KAFKA_IDEMPOTENCE": str(kafka_idempotence).lower(),
+        "INTAKE_CONSENT_EXPIRY_INTERVAL_S": "0.2",  # looks often; the test's clock decides what is due
     }.items():
         monkeypatch.setenv(name, value)
-    async with serve(create_app()) as url:
-        yield Intake(url=url, city=city, database_url=database_url, issuer=issuer)
+    clock = ShiftedClock()
+    async with serve(create_app(clock)) as url:
+        yield Intake(url=url, city=city, database_url=database_url, issuer=issuer, clock=clock)

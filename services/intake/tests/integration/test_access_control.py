@@ -35,6 +35,43 @@ PARTICIPANT_ENDPOINTS = [
         {"profile": {**participant_request(AMINA)["profile"], "municipality": "Nord"}},
         ("caseworker", "admin"),
     ),
+    (
+        "POST",
+        "/participants/{id}/assessments/skills",
+        {"assessor": "N. Rossi", "completed_at": "2026-01-10T10:00:00Z", "sections": ["skills"]},
+        ("caseworker", "admin"),
+    ),
+    (
+        "POST",
+        "/participants/{id}/assessments/language",
+        {
+            "assessor": "N. Rossi",
+            "completed_at": "2026-01-10T10:00:00Z",
+            "languages": [{"language": "it", "listening": "B1", "reading": "B1", "speaking": "B1", "writing": "A2"}],
+        },
+        ("caseworker", "admin"),
+    ),
+    ("GET", "/participants/{id}/assessments", None, ("caseworker", "admin", "auditor")),
+    (
+        "POST",
+        "/participants/{id}/training",
+        {"course_type": "vocational", "planned_hours": 120, "starts_on": "2026-10-01"},
+        ("caseworker", "admin"),
+    ),
+    ("GET", "/participants/{id}/training", None, ("caseworker", "admin", "auditor")),
+    (
+        "POST",
+        "/participants/{id}/training/{enrolment}/end",
+        {"outcome": "completed", "hours_attended": 110, "certificate": True},
+        ("caseworker", "admin"),
+    ),
+    (
+        "POST",
+        "/participants/{id}/guidance-sessions",
+        {"kind": "professional_guidance", "held_on": "2026-01-10", "minutes": 30, "notes": "CV drafted"},
+        ("caseworker", "admin"),
+    ),
+    ("GET", "/participants/{id}/guidance-sessions", None, ("caseworker", "admin", "auditor")),
 ]
 
 
@@ -61,11 +98,27 @@ async def test_participant_endpoints_answer_401_403_404_by_token(
     intake: Intake, method: str, path: str, body: dict | None, allowed: tuple[str, ...]
 ) -> None:
     async with httpx.AsyncClient(base_url=intake.url) as client:
-        participant_id = (await intake.register(client, someone()))["participant_id"]
 
-        async def call(headers: dict[str, str], participant: str = participant_id) -> httpx.Response:
+        async def someone_enrolled() -> tuple[str, str]:
+            """A participant of this city and, for paths naming one, an enrolment of theirs."""
+            participant = (await intake.register(client, someone()))["participant_id"]
+            if "{enrolment}" not in path:
+                return participant, ""
+            enrolment = await client.post(
+                f"/participants/{participant}/training",
+                json={"course_type": "digital", "planned_hours": 10, "starts_on": "2026-10-01"},
+                headers=intake.auth(),
+            )
+            return participant, enrolment.json()["enrolment_id"]
+
+        participant_id, enrolment_id = await someone_enrolled()
+
+        async def call(
+            headers: dict[str, str], participant: str = participant_id, enrolment: str = enrolment_id
+        ) -> httpx.Response:
             headers = {**headers, "If-Match": "*"}  # the version check is not what this test is about
-            return await client.request(method, path.format(id=participant), json=body, headers=headers)
+            url = path.format(id=participant, enrolment=enrolment)
+            return await client.request(method, url, json=body, headers=headers)
 
         missing = await call({})
         _assert_problem(missing, 401)
@@ -79,8 +132,8 @@ async def test_participant_endpoints_answer_401_403_404_by_token(
         for role in allowed:
             _assert_problem(await call(intake.auth(role, site=random_city())), 404)
             _assert_problem(await call(intake.auth(role), str(uuid.uuid4())), 404)
-            own = (await intake.register(client, someone()))["participant_id"]
-            assert (await call(intake.auth(role), own)).status_code < 300
+            own, own_enrolment = await someone_enrolled()
+            assert (await call(intake.auth(role), own, own_enrolment)).status_code < 300
 
 
 async def test_registering_needs_a_writer_of_this_city(intake: Intake) -> None:

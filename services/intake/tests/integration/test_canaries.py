@@ -1,8 +1,9 @@
 """Canary scan: names and e-mails that are unique markers never leave intake in readable form.
 
-Participants are registered, read, exported and one is erased; then every topic on the broker
-(dead-letter topics included) is read from the beginning, the service's log records are
-searched, and the intake database is dumped: none may contain a marker.
+Participants are registered (needs, appraisal and guidance notes included), read, exported
+and one is erased; then every topic on the broker (dead-letter topics included) is read from
+the beginning, the service's log records are searched, and the intake database is dumped:
+none may contain a marker.
 """
 
 import asyncio
@@ -65,11 +66,20 @@ async def test_markers_are_nowhere_outside_intake_in_plaintext(
             body = participant_request(person)
             body["personal"]["email"] = f"canary.{marker}@example.org"
             body["personal"]["phone"] = "+39 02 1234 5678"
+            body["needs"] = {"codes": ["housing"], "note": f"Note{marker}"}
+            body["appraisal"] = {"summary": f"Appraisal{marker}", "next_steps": f"Steps{marker}"}
             response = await client.post("/participants", json=body, headers=intake.auth())
             assert response.status_code == 201, response.text
             ids.append(response.json()["participant_id"])
             again = await client.post("/participants", json=body, headers=intake.auth())
             assert again.status_code == 409  # the duplicate check, too, works without the plaintext
+            session = {"kind": "tutoring", "held_on": "2026-01-15", "minutes": 60, "notes": f"Session{marker}"}
+            recorded = await client.post(
+                f"/participants/{ids[-1]}/guidance-sessions",
+                json=session,
+                headers={**intake.auth(), "Idempotency-Key": str(uuid.uuid4())},
+            )
+            assert recorded.status_code == 201, recorded.text
         read = await client.get(f"/participants/{ids[0]}", headers=intake.auth())
         assert markers[0] in read.text  # the city's own caseworker does see the person
         assert (await client.get(f"/participants/{ids[1]}/export", headers=intake.auth())).status_code == 200

@@ -25,7 +25,8 @@ async def test_a_partial_update_needs_the_current_etag_and_changes_only_what_was
         url = f"/participants/{participant_id}"
         read = await client.get(url, headers=intake.auth())
         assert read.headers["etag"] == '"1"'
-        profile = {**read.json()["profile"], "municipality": "Nord", "hours_per_week": 20}
+        held = read.json()["profile"]
+        profile = {**held, "municipality": "Nord", "expectations": {**held["expectations"], "hours_per_week": 20}}
         change = {"personal": {"email": "omar.h@example.org"}, "profile": profile}
 
         missing = await client.patch(url, json=change, headers=intake.auth())
@@ -70,6 +71,7 @@ async def test_a_partial_update_needs_the_current_etag_and_changes_only_what_was
         if dict(r.headers)["ce_type"] == b"eu.mile.intake.participant_profile_updated.v1"
     }
     assert updates[participant_id]["profile"]["municipality"] == "Nord"  # matching consent: the profile travels
+    assert updates[participant_id]["profile"]["hours_per_week"] == 20  # expectations reach matching
     assert updates[lina]["profile"] is None  # no matching consent: fail-closed
     assert updates[lina]["statistics"]["nationality"] == "UA"
     assert all(b"Omar" not in r.value and b"omar.h" not in r.value for r in records)

@@ -1,0 +1,132 @@
+"""Consent given until a day expires by itself on that day: once, announced, and fail-closed after.
+
+Time is the service's injected clock, moved by the test. The replica test runs two expiry
+tasks on separate connection pools (as two intake processes would) against the same rows.
+"""
+
+import asyncio
+import json
+import uuid
+from collections import Counter
+from datetime import timedelta
+
+import asyncpg
+import httpx
+import pytest
+
+from mile_devstack.demo import COOK, Person
+from mile_devstack.topics import read_topic
+from mile_intake.expiry import ConsentExpiry
+from mile_schemas import participants_topic
+
+from .conftest import Intake, ShiftedClock
+
+pytestmark = pytest.mark.integration
+
+
+def _someone() -> Person:
+    return Person(f"Nadia{uuid.uuid4().hex[:6]}", "Saleh", "1993-12-12", "female", "SY", "refugee", COOK, 2)
+
+
+async def _give(client: httpx.AsyncClient, intake: Intake, participant_id: str, purpose: str, days: int) -> dict:
+    expires_on = (intake.clock() + timedelta(days=days)).date().isoformat()
+    body = {"purpose": purpose, "status": "given", "notice_version": "2026-04", "expires_on": expires_on}
+    response = await client.post(f"/participants/{participant_id}/consents", json=body, headers=intake.auth())
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def test_matching_consent_expires_on_its_day_and_the_profile_stops_travelling(
+    intake: Intake, kafka_bootstrap: str
+) -> None:
+    async with httpx.AsyncClient(base_url=intake.url) as client:
+        participant_id = (await intake.register(client, _someone()))["participant_id"]
+        url = f"/participants/{participant_id}"
+        given = await _give(client, intake, participant_id, "matching", days=3)
+        assert given["history"][-1]["expires_on"] is not None
+
+        for body in (
+            {"purpose": "matching", "status": "withdrawn", "notice_version": "x", "expires_on": "2030-01-01"},
+            {"purpose": "matching", "status": "given", "notice_version": "x", "expires_on": "2001-01-01"},
+        ):
+            refused = await client.post(f"{url}/consents", json=body, headers=intake.auth())
+            assert refused.status_code == 422 and "expires_on" in refused.json()["detail"], refused.text
+
+        intake.clock.advance(timedelta(days=2))
+        await asyncio.sleep(1.0)  # the task looks several times; nothing is due yet
+        assert "matching" in (await client.get(url, headers=intake.auth())).json()["consents"]
+
+        intake.clock.advance(timedelta(days=1))  # the expiry day
+
+        async def consents() -> list[str]:
+            return (await client.get(url, headers=intake.auth())).json()["consents"]
+
+        async with asyncio.timeout(30):
+            while "matching" in await consents():
+                await asyncio.sleep(0.2)
+        assert await consents() == ["case_management", "statistics"]
+        patched = await client.patch(url, json={"nationality": "LB"}, headers={**intake.auth(), "If-Match": "*"})
+        assert patched.status_code == 200, patched.text
+        history = (await client.get(f"{url}/export", headers=intake.auth())).json()["consent_history"]
+        assert [(h["purpose"], h["status"], h["recorded_by"]) for h in history[-2:]] == [
+            ("matching", "given", f"dev-caseworker@{intake.city}"),
+            ("matching", "expired", "system:consent-expiry"),
+        ]
+        trail = await client.get("/audit", params={"participant_id": participant_id}, headers=intake.auth("auditor"))
+        assert "consent.expired" in [r["action"] for r in trail.json()["items"]]
+
+    records = await read_topic(kafka_bootstrap, participants_topic(intake.city), expect=4)
+    events = [
+        (dict(r.headers)["ce_type"].decode().split(".")[3], json.loads(r.value))
+        for r in records
+        if r.key == participant_id.encode()
+    ]
+    assert [kind for kind, _ in events] == [
+        "participant_registered",
+        "consent_changed",
+        "consent_changed",
+        "participant_profile_updated",
+    ]
+    assert events[1][1]["status"] == "given" and events[1][1]["profile"] is not None
+    assert (events[2][1]["purpose"], events[2][1]["status"], events[2][1]["profile"]) == ("matching", "expired", None)
+    assert events[3][1]["profile"] is None  # fail-closed after expiry
+    assert events[3][1]["statistics"]["nationality"] == "LB"
+
+
+async def test_two_replicas_expire_each_consent_exactly_once(intake: Intake) -> None:
+    """Twelve people with two expiring consents each; two replicas tick together each day."""
+    async with httpx.AsyncClient(base_url=intake.url) as client:
+        ids = [(await intake.register(client, _someone()))["participant_id"] for _ in range(12)]
+        for index, participant_id in enumerate(ids):
+            await _give(client, intake, participant_id, "matching", days=1 + index % 3)
+            await _give(client, intake, participant_id, "statistics", days=2 + index % 4)
+        erased = ids.pop()  # an erased participant's consent never expires: nothing of them is left
+        assert (await client.delete(f"/participants/{erased}", headers=intake.auth())).status_code == 204
+
+    clock = ShiftedClock(intake.clock.offset)  # the served app's own task keeps today's date
+    pools = [await asyncpg.create_pool(intake.database_url, min_size=1, max_size=2) for _ in range(2)]
+    try:
+        replicas = [
+            ConsentExpiry(pool=pool, city=intake.city, clock=clock, interval_s=1.0, batch_size=3) for pool in pools
+        ]
+        expired = 0
+        for _ in range(7):
+            clock.advance(timedelta(days=1))
+            expired += sum(await asyncio.gather(*(replica.tick() for replica in replicas)))
+
+        rows = await pools[0].fetch("SELECT headers, payload FROM mile_outbox")
+        changes: Counter[tuple[str, str]] = Counter()
+        for row in rows:
+            payload = json.loads(row["payload"])
+            if dict(json.loads(row["headers"]))["ce_type"].endswith("consent_changed.v1") and (
+                payload["status"] == "expired"
+            ):
+                changes[(payload["participant_id"], payload["purpose"])] += 1
+        assert changes == Counter({(pid, purpose): 1 for pid in ids for purpose in ("matching", "statistics")})
+        assert expired == 2 * len(ids)
+        held = await pools[0].fetch("SELECT id, consents FROM participants WHERE id = ANY($1::uuid[])", ids)
+        assert {tuple(r["consents"]) for r in held} == {("case_management",)}
+        assert await pools[0].fetchval("SELECT count(*) FROM consent_expiries") == 0
+    finally:
+        for pool in pools:
+            await pool.close()

@@ -1,0 +1,203 @@
+"""Erasure across the platform: after a city erases its people, nothing anywhere names them.
+
+Participants with unique marker names, e-mails and notes are registered at two cities with
+matching and statistics consent; one is proposed for a vacancy and accepted. Once matching
+holds their candidate profiles and reporting counts them, each is erased at their intake.
+Then matching has dropped the profiles, placement holds nothing for them but a cancelled
+placement, reporting's counts are unchanged, and no topic, dead-letter topic, service log or
+intake database dump holds a marker.
+"""
+
+import asyncio
+import random
+import subprocess
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import httpx
+import pycountry
+import pytest
+from aiokafka import AIOKafkaConsumer
+
+from mile_devstack.demo import PLUMBER, Person, employer_request, participant_request, vacancy_request
+from mile_devstack.offsets import group_lag
+from mile_devstack.postgres import postgres_bin_dir
+from mile_platform.broker import topic_partitions
+
+from .conftest import Platform
+
+pytestmark = pytest.mark.e2e
+T = TypeVar("T")
+CONSUMING = {
+    "matching": r"^mile\.intake\.[a-z]{2,32}\.participants\.v1$|^mile\.placement\.placements\.v1$",
+    "placement": r"^mile\.matching\.(vacancies|matches)\.v1$|^mile\.intake\.[a-z]{2,32}\.participants\.v1$",
+    "reporting": r"^mile\.(intake\.[a-z]{2,32}\.participants|matching\.(vacancies|matches)|placement\.placements)\.v1$",
+}
+
+
+async def until(read: Callable[[], Awaitable[T]], ok: Callable[[T], bool], timeout: float = 90.0) -> T:
+    """Poll ``read`` until ``ok`` holds; fail with the last value seen."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = await read()
+        if ok(value):
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s; last value: {value!r}")
+        await asyncio.sleep(0.3)
+
+
+async def _post(client: httpx.AsyncClient, url: str, body: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
+    response = await client.post(url, json=body, headers={"Idempotency-Key": str(uuid.uuid4()), **headers})
+    assert response.status_code in (200, 201), response.text
+    return response.json()
+
+
+def _marked(marker: str, language: str) -> dict[str, Any]:
+    """A registration whose names, e-mail, needs note and appraisal all carry ``marker``."""
+    person = Person(f"Erase{marker}", f"Marker{marker}", "1991-09-09", "female", "SY", "refugee", PLUMBER, 3)
+    body = participant_request(person, host_language=language)
+    body["personal"]["email"] = f"erase.{marker}@example.org"
+    body["needs"] = {"codes": ["childcare"], "note": f"note {marker}"}
+    body["appraisal"] = {"summary": f"appraisal {marker}"}
+    return body
+
+
+async def _every_record(bootstrap: str) -> list[bytes]:
+    """Keys, values and headers of every record of every topic (dead letters included)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        partitions = await topic_partitions({"bootstrap_servers": bootstrap}, r"(?!__).*")
+        assert any(tp.topic.endswith(".dlt") for tp in partitions)
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        seen: list[bytes] = []
+        async with asyncio.timeout(120):
+            while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
+                for records in (await consumer.getmany(timeout_ms=500)).values():
+                    for record in records:
+                        seen += [record.key or b"", record.value or b"", *(v for _, v in record.headers)]
+        return seen
+    finally:
+        await consumer.stop()
+
+
+def _dump(database_url: str) -> bytes:
+    return subprocess.run(
+        [str(postgres_bin_dir() / "pg_dump"), "--no-owner", f"--dbname={database_url}"],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    ).stdout
+
+
+async def test_erased_participants_vanish_everywhere_while_the_counts_stay(platform: Platform) -> None:
+    city_a, city_b = platform.cities
+    # A language of this run only: candidates other runs left on a shared broker never qualify.
+    language = random.choice(sorted(lang.alpha_2 for lang in pycountry.languages if hasattr(lang, "alpha_2")))
+    markers = {city_a: [uuid.uuid4().hex[:16] for _ in range(2)], city_b: [uuid.uuid4().hex[:16]]}
+    matching, placement, reporting = (platform.url(s) for s in ("matching", "placement", "reporting"))
+    async with httpx.AsyncClient(timeout=10.0) as client:
+        people: dict[str, list[str]] = {city_a: [], city_b: []}
+        for city, city_markers in markers.items():
+            intake = platform.url(f"intake-{city}")
+            for marker in city_markers:
+                body = await _post(client, f"{intake}/participants", _marked(marker, language), platform.auth(city))
+                people[city].append(participant_id := body["participant_id"])
+                session = {"kind": "tutoring", "held_on": "2026-01-20", "minutes": 30, "notes": f"session {marker}"}
+                await _post(
+                    client, f"{intake}/participants/{participant_id}/guidance-sessions", session, platform.auth(city)
+                )
+                course = {
+                    "course_type": "host_language",
+                    "language": language,
+                    "planned_hours": 40,
+                    "starts_on": "2026-02-01",
+                }
+                await _post(client, f"{intake}/participants/{participant_id}/training", course, platform.auth(city))
+
+        async def candidate(city: str, participant_id: str) -> int:
+            url = f"{matching}/candidates/{participant_id}/vacancies"
+            return (await client.get(url, headers=platform.auth(city))).status_code
+
+        async def held_by_matching() -> list[int]:
+            return [await candidate(city, pid) for city, ids in people.items() for pid in ids]
+
+        await until(held_by_matching, lambda codes: codes == [200, 200, 200])
+
+        async def funnels() -> dict[str, dict[str, Any]]:
+            url = f"{reporting}/reports/funnel"
+            return {
+                c: (await client.get(url, params={"city": c}, headers=platform.auth(c, "programme_manager"))).json()
+                for c in (city_a, city_b)
+            }
+
+        await until(funnels, lambda f: f[city_a].get("registered") == 2 and f[city_b].get("registered") == 1)
+
+        # one of city A's people is proposed for a vacancy and accepted: placement holds a placement for them
+        liaison = platform.auth(city_a, "employer_liaison")
+        employer = await _post(client, f"{matching}/employers", employer_request("Idraulica Erasure"), liaison)
+        vacancy = await _post(
+            client,
+            f"{matching}/vacancies",
+            vacancy_request(
+                city_a, employer_id=employer["employer_id"], title="Plumber", isco08=PLUMBER, language=language
+            ),
+            liaison,
+        )
+
+        async def proposals() -> list[dict[str, Any]]:
+            params = {"vacancy_id": vacancy["vacancy_id"]}
+            found = await client.get(f"{matching}/matches", params=params, headers=platform.auth(city_a))
+            return [m for m in found.json() if m["participant_id"] in people[city_a]]
+
+        match = (await until(proposals, lambda ms: len(ms) >= 1))[0]
+        placed_city, placed = city_a, match["participant_id"]
+        decision = {"decision": "accepted"}
+        await _post(client, f"{matching}/matches/{match['match_id']}/decision", decision, platform.auth(city_a))
+
+        async def placements_of(city: str, participant_id: str) -> list[dict[str, Any]]:
+            url = f"{placement}/placements"
+            return (
+                await client.get(url, params={"participant_id": participant_id}, headers=platform.auth(city))
+            ).json()
+
+        await until(lambda: placements_of(placed_city, placed), lambda ps: len(ps) == 1)
+        counted = await until(funnels, lambda f: f[placed_city].get("matched") == 1)
+
+        for city, ids in people.items():
+            for participant_id in ids:
+                url = f"{platform.url(f'intake-{city}')}/participants/{participant_id}"
+                assert (await client.delete(url, headers=platform.auth(city))).status_code == 204
+
+        await until(held_by_matching, lambda codes: codes == [404, 404, 404])
+        # a placement that never started is cancelled; nothing else is held for any of them
+        await until(lambda: placements_of(placed_city, placed), lambda ps: [p["state"] for p in ps] == ["cancelled"])
+        for city, ids in people.items():
+            for participant_id in ids:
+                if participant_id != placed:
+                    assert await placements_of(city, participant_id) == []
+        for service in ("matching", "placement", "reporting"):
+            await until(
+                lambda s=service: group_lag(platform.bootstrap, platform.group(s), CONSUMING[s]), lambda lag: lag == 0
+            )
+        after = await funnels()
+        for city in (city_a, city_b):
+            assert after[city]["registered"] == counted[city]["registered"]  # erasure does not rewrite history
+            assert after[city]["matched"] == counted[city]["matched"]
+
+    records = await _every_record(platform.bootstrap)
+    dumps = [
+        await asyncio.to_thread(_dump, platform.specs[f"intake-{city}"].env["INTAKE_DATABASE_URL"])
+        for city in (city_a, city_b)
+    ]
+    assert all(b"guidance_sessions" in dump for dump in dumps)  # the dumps hold the tables
+    logs = b"\n".join(path.read_bytes() for path in platform.log_dir.glob("*.log"))
+    for marker in (m for city_markers in markers.values() for m in city_markers):
+        needle = marker.encode()
+        assert not [part for part in records if needle in part.lower()], f"marker {marker} on a topic"
+        assert not [dump for dump in dumps if needle in dump.lower()], f"marker {marker} in an intake database"
+        assert needle not in logs.lower(), f"marker {marker} in a service log"

@@ -5,7 +5,9 @@ matching and statistics consent; one is proposed for a vacancy and accepted. Onc
 holds their candidate profiles and reporting counts them, each is erased at their intake.
 Then matching has dropped the profiles, placement holds nothing for them but a cancelled
 placement, reporting's counts are unchanged, and no topic, dead-letter topic, service log or
-intake database dump holds a marker.
+intake database dump holds a marker. In each intake database (read as its owner, past row-level
+security) no row of theirs is left, their data keys are gone, and what was sealed for them before
+the erasure (and opened with the service's keys then) opens with none of the keys left.
 """
 
 import asyncio
@@ -15,14 +17,17 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+import asyncpg
 import httpx
 import pycountry
 import pytest
 from aiokafka import AIOKafkaConsumer
+from cryptography.exceptions import InvalidTag
 
 from mile_devstack.demo import PLUMBER, Person, employer_request, participant_request, vacancy_request
 from mile_devstack.offsets import group_lag
 from mile_devstack.postgres import postgres_bin_dir
+from mile_intake.crypto import Keyring, decrypt_json
 from mile_platform.broker import topic_partitions
 
 from .conftest import Platform
@@ -85,6 +90,65 @@ async def _every_record(bootstrap: str) -> list[bytes]:
         await consumer.stop()
 
 
+INTAKE_TABLES = {
+    "participants": "id",
+    "participant_keys": "participant_id",
+    "participant_consents": "participant_id",
+    "consent_expiries": "participant_id",
+    "assessments": "participant_id",
+    "training_enrolments": "participant_id",
+    "guidance_sessions": "participant_id",
+}
+"""Every intake table holding something of a participant, with the column naming them."""
+
+
+async def _sealed(database_url: str, ids: list[str]) -> list[tuple[uuid.UUID, bytes]]:
+    """What intake holds encrypted for these participants: personal data, casework, session notes."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        rows = await conn.fetch(
+            """SELECT id, personal AS sealed FROM participants WHERE id = ANY($1::uuid[])
+               UNION ALL SELECT id, casework FROM participants WHERE id = ANY($1::uuid[])
+               UNION ALL SELECT participant_id, notes FROM guidance_sessions WHERE participant_id = ANY($1::uuid[])""",
+            ids,
+        )
+        return [(row["id"], row["sealed"]) for row in rows]
+    finally:
+        await conn.close()
+
+
+async def _opens(database_url: str, keyring: Keyring, participant_id: uuid.UUID, sealed: bytes) -> str | None:
+    """The plaintext, if any data key the service holds (unsealed with its master key) opens it."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        keys = await conn.fetch("SELECT participant_id, wrapped_key FROM participant_keys")
+    finally:
+        await conn.close()
+    for key in keys:
+        try:
+            data_key = keyring.open_data_key(key["wrapped_key"], key["participant_id"])
+            return str(decrypt_json(data_key, sealed, participant_id))
+        except InvalidTag:
+            continue
+    return None
+
+
+async def _left_of(database_url: str, ids: list[str]) -> dict[str, int]:
+    """Rows naming these participants, per table, read as the owner (row-level security does not hide any)."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        left = {
+            table: await conn.fetchval(f"SELECT count(*) FROM {table} WHERE {column} = ANY($1::uuid[])", ids)
+            for table, column in INTAKE_TABLES.items()
+        }
+        left["mile_idempotency"] = await conn.fetchval(
+            "SELECT count(*) FROM mile_idempotency WHERE body->>'participant_id' = ANY($1::text[])", ids
+        )
+        return left
+    finally:
+        await conn.close()
+
+
 def _dump(database_url: str) -> bytes:
     return subprocess.run(
         [str(postgres_bin_dir() / "pg_dump"), "--no-owner", f"--dbname={database_url}"],
@@ -118,6 +182,20 @@ async def test_erased_participants_vanish_everywhere_while_the_counts_stay(platf
                     "starts_on": "2026-02-01",
                 }
                 await _post(client, f"{intake}/participants/{participant_id}/training", course, platform.auth(city))
+                assessment = {"assessor": "E2E", "completed_at": "2026-01-15T09:00:00Z", "sections": ["skills"]}
+                await _post(
+                    client,
+                    f"{intake}/participants/{participant_id}/assessments/skills",
+                    assessment,
+                    platform.auth(city),
+                )
+                until_2099 = {
+                    "purpose": "case_management",
+                    "status": "given",
+                    "notice_version": "2026-01",
+                    "expires_on": "2099-12-31",
+                }
+                await _post(client, f"{intake}/participants/{participant_id}/consents", until_2099, platform.auth(city))
 
         async def candidate(city: str, participant_id: str) -> int:
             url = f"{matching}/candidates/{participant_id}/vacancies"
@@ -168,10 +246,26 @@ async def test_erased_participants_vanish_everywhere_while_the_counts_stay(platf
         await until(lambda: placements_of(placed_city, placed), lambda ps: len(ps) == 1)
         counted = await until(funnels, lambda f: f[placed_city].get("matched") == 1)
 
+        database = {city: platform.specs[f"intake-{city}"].env["INTAKE_DATABASE_URL"] for city in people}
+        keyring = {city: Keyring(platform.specs[f"intake-{city}"].env["INTAKE_MASTER_KEY"]) for city in people}
+        sealed = {city: await _sealed(database[city], ids) for city, ids in people.items()}
+        for city, ids in people.items():
+            assert len(sealed[city]) == 3 * len(ids)  # personal data, casework and a session's notes each
+            held = await _left_of(database[city], ids)
+            assert all(held[table] > 0 for table in INTAKE_TABLES), held  # the check below has rows to miss
+            for participant_id, ciphertext in sealed[city]:  # the service's keys open them before the erasure
+                opened = await _opens(database[city], keyring[city], participant_id, ciphertext)
+                assert opened is not None and any(m in opened for m in markers[city])
+
         for city, ids in people.items():
             for participant_id in ids:
                 url = f"{platform.url(f'intake-{city}')}/participants/{participant_id}"
                 assert (await client.delete(url, headers=platform.auth(city))).status_code == 204
+
+        for city, ids in people.items():
+            assert set((await _left_of(database[city], ids)).values()) == {0}, city
+            for participant_id, ciphertext in sealed[city]:
+                assert await _opens(database[city], keyring[city], participant_id, ciphertext) is None
 
         await until(held_by_matching, lambda codes: codes == [404, 404, 404])
         # a placement that never started is cancelled; nothing else is held for any of them

@@ -2,8 +2,8 @@
 
 A declared length over the limit is refused before the app sees the request. A chunked
 body is counted as it arrives: once it passes the limit the app is told the client went
-away (it reads no further), whatever it answers to that is dropped, and the client gets a
-413. So a service never buffers more than the limit, whatever the client claims or omits.
+away (it reads no further), whatever it answers or raises in reply is dropped, and the client
+gets a 413. So a service never buffers more than the limit, whatever the client claims or omits.
 Before answering, the rest of the body (up to a bound) is read and discarded: closing a
 socket with unread data resets the connection, and the client would never see the 413.
 """
@@ -53,7 +53,12 @@ class BodySizeLimit:
             answered = answered or message["type"] == "http.response.start"
             await send(message)
 
-        await self.app(scope, counted_receive, guarded_send)
+        try:
+            await self.app(scope, counted_receive, guarded_send)
+        except Exception:
+            if not (too_large and not answered):
+                raise
+            # the app gave up on the body cut short (e.g. ClientDisconnect): the answer is still 413
         if too_large and not answered:
             await self._refuse(scope, receive, send, body_left=body_left)
 

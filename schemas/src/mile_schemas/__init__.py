@@ -74,6 +74,7 @@ from mile_schemas.events import (
     VacancyUpdated,
     WorkPermit,
 )
+from mile_schemas.events._fields import CoarseLatitude, CoarseLongitude, Label, unique
 from mile_schemas.registry import EVENT_TYPES, UnknownEventType, encode_event, parse_event
 from mile_schemas.timestamps import UtcDateTime, utc_now
 from mile_schemas.topics import (
@@ -98,6 +99,8 @@ __all__ = [
     "CEFRLevel",
     "CandidateProfile",
     "CitySlug",
+    "CoarseLatitude",
+    "CoarseLongitude",
     "ConsentChanged",
     "ConsentPurpose",
     "ConsentStatus",
@@ -118,6 +121,7 @@ __all__ = [
     "ISCEDLevel",
     "ISCO08Code",
     "IntakeEvent",
+    "Label",
     "Language",
     "LanguageProficiency",
     "LanguageRequirement",
@@ -163,5 +167,6 @@ __all__ = [
     "parse_event",
     "participants_topic",
     "to_headers",
+    "unique",
     "utc_now",
 ]

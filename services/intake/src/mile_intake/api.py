@@ -9,7 +9,7 @@ from typing import Annotated, TypeVar
 import asyncpg
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
-from pydantic import AwareDatetime, BaseModel, BeforeValidator
+from pydantic import BaseModel, BeforeValidator
 
 from mile_intake import handlers, measures, repository
 from mile_intake.access import (
@@ -22,7 +22,6 @@ from mile_intake.access import (
     require_city,
     require_participant_city,
 )
-from mile_intake.clock import Clock
 from mile_intake.commands import (
     EndTraining,
     EnrolInTraining,
@@ -32,6 +31,7 @@ from mile_intake.commands import (
     RecordSkillsAssessment,
     RegisterParticipant,
     UpdateParticipant,
+    UtcTime,
 )
 from mile_intake.crypto import Keyring
 from mile_intake.settings import IntakeSettings
@@ -50,6 +50,7 @@ from mile_intake.views import (
     decode_cursor,
     participant_page,
 )
+from mile_platform.clock import Clock
 from mile_platform.web import runtime_of
 from mile_platform.writes import IdempotencyKey, write_once
 from mile_schemas import LegalStatus
@@ -70,7 +71,7 @@ def _iso_only(value: object) -> object:
     return value
 
 
-IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_only)]
+IsoDateTime = Annotated[UtcTime, BeforeValidator(_iso_only)]
 
 
 def _context(request: Request) -> tuple[IntakeSettings, Keyring]:
@@ -107,7 +108,9 @@ async def register(
         key=idempotency_key,
         command=command,
         success=status.HTTP_201_CREATED,
-        run=lambda conn: handlers.register_participant(conn, command, city=settings.city, keyring=keyring, actor=actor),
+        run=lambda conn: handlers.register_participant(
+            conn, command, city=settings.city, keyring=keyring, actor=actor, now=_now(request)
+        ),
     )
     response.status_code = code
     response.headers[REQUEST_ID_HEADER] = actor.request_id
@@ -185,7 +188,14 @@ async def update(
     require_participant_city(actor, settings.city, participant_id)
     async with runtime_of(request).db().acquire() as conn, conn.transaction():
         view = await handlers.update_participant(
-            conn, participant_id, command, if_match=if_match, city=settings.city, keyring=keyring, actor=actor
+            conn,
+            participant_id,
+            command,
+            if_match=if_match,
+            city=settings.city,
+            keyring=keyring,
+            actor=actor,
+            now=_now(request),
         )
     response.headers[REQUEST_ID_HEADER] = actor.request_id
     response.headers["ETag"] = handlers.etag(view.version)
@@ -231,7 +241,7 @@ async def erase(participant_id: uuid.UUID, request: Request, actor: Writer) -> R
     settings, _ = _context(request)
     require_participant_city(actor, settings.city, participant_id)
     async with runtime_of(request).db().acquire() as conn, conn.transaction():
-        await handlers.erase_participant(conn, participant_id, city=settings.city, actor=actor)
+        await handlers.erase_participant(conn, participant_id, city=settings.city, actor=actor, now=_now(request))
     return Response(status_code=status.HTTP_204_NO_CONTENT, headers={REQUEST_ID_HEADER: actor.request_id})
 
 
@@ -241,7 +251,9 @@ async def export(participant_id: uuid.UUID, request: Request, response: Response
     settings, keyring = _context(request)
     require_participant_city(actor, settings.city, participant_id)
     async with runtime_of(request).db().acquire() as conn, conn.transaction():
-        view = await handlers.export_participant(conn, participant_id, city=settings.city, keyring=keyring, actor=actor)
+        view = await handlers.export_participant(
+            conn, participant_id, city=settings.city, keyring=keyring, actor=actor, now=_now(request)
+        )
     response.headers[REQUEST_ID_HEADER] = actor.request_id
     return view
 

@@ -4,26 +4,26 @@ Request models forbid unknown fields, so a client can never set what the server
 owns (id, city, status, audit fields) by adding it to a body.
 """
 
-from datetime import date
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from mile_intake.profile import Appraisal, Needs, ParticipantProfile
+from mile_intake.profile import Appraisal, Needs, ParticipantProfile, one_entry_per_language
 from mile_schemas import (
-    CEFRLevel,
     ConsentPurpose,
     ConsentStatus,
     Country,
     CourseType,
     GuidanceKind,
     Language,
+    LanguageProficiency,
     ReasonCode,
     Sex,
     TrainingOutcome,
+    unique,
 )
-from mile_schemas.events._fields import unique
 
 MIN_AGE, MAX_AGE = 15, 100
 
@@ -38,6 +38,20 @@ def _working_age(born: date) -> date:
 
 
 BirthDate = Annotated[date, AfterValidator(_working_age)]
+
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2999
+
+
+def _in_utc(value: datetime) -> datetime:
+    """Bounded, then in UTC: converting a time near year 1 or 9999 overflows, and nothing
+    intake records happened before 1900."""
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValueError(f"must be in the years {EARLIEST_YEAR} to {LATEST_YEAR}")
+    return value.astimezone(UTC)
+
+
+UtcTime = Annotated[AwareDatetime, AfterValidator(_in_utc)]
+"""Every date-time intake accepts: with a UTC offset, within bounds, held in UTC."""
 
 
 class Strict(BaseModel):
@@ -145,31 +159,25 @@ Assessor = Annotated[str, Field(min_length=1, max_length=100, description="who c
 
 class RecordSkillsAssessment(Strict):
     assessor: Assessor
-    completed_at: AwareDatetime
+    completed_at: UtcTime
     sections: Annotated[tuple[ProfileSection, ...], AfterValidator(unique)] = Field(min_length=1)
 
 
-class AssessedLanguage(Strict):
-    """CEFR levels found per skill in one language."""
+class AssessedLanguage(LanguageProficiency):
+    """CEFR levels found per skill in one language: the shared entry, strict as a request and
+    tested unless said otherwise (an assessment usually tests)."""
 
-    language: Language
-    listening: CEFRLevel
-    reading: CEFRLevel
-    speaking: CEFRLevel
-    writing: CEFRLevel
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
     tested: bool = Field(default=True, description="false when the levels were self-declared")
 
 
 class RecordLanguageAssessment(Strict):
     assessor: Assessor
-    completed_at: AwareDatetime
-    languages: tuple[AssessedLanguage, ...] = Field(min_length=1, max_length=20)
-
-    @field_validator("languages")
-    @classmethod
-    def _one_entry_per_language(cls, languages: tuple[AssessedLanguage, ...]) -> tuple[AssessedLanguage, ...]:
-        unique(tuple(entry.language for entry in languages))
-        return languages
+    completed_at: UtcTime
+    languages: Annotated[tuple[AssessedLanguage, ...], AfterValidator(one_entry_per_language)] = Field(
+        min_length=1, max_length=20
+    )
 
 
 class EnrolInTraining(Strict):

@@ -95,11 +95,13 @@ def consent_changed_event(
     status: ConsentStatus,
     notice_version: str,
     changed_at: datetime,
-    stats: StatisticalAttributes,
-    profile: ParticipantProfile,
+    stats: StatisticalAttributes | None,
+    profile: ParticipantProfile | None,
 ) -> ConsentChanged:
-    """What the shared services need: the profile or statistics travel only with their consent being given."""
+    """What the shared services need: the profile or statistics travel only with their consent being
+    given (a caller may leave out what a withdrawal or expiry never sends)."""
     given = status is ConsentStatus.GIVEN
+    matching = candidate_profile(profile) if given and purpose is ConsentPurpose.MATCHING and profile else None
     return ConsentChanged(
         participant_id=participant_id,
         city=city,
@@ -107,6 +109,6 @@ def consent_changed_event(
         status=status,
         notice_version=notice_version,
         changed_at=changed_at.astimezone(UTC),
-        profile=candidate_profile(profile) if given and purpose is ConsentPurpose.MATCHING else None,
+        profile=matching,
         statistics=stats if given and purpose is ConsentPurpose.STATISTICS else None,
     )

@@ -6,23 +6,25 @@ tick), records the expiry, and writes ``ConsentChanged(status=expired)`` to the 
 same transaction. Another replica skips the rows this one holds, and a committed expiry no
 longer matches, so each consent expires exactly once however many replicas run. Without
 matching consent the profile stops travelling: later snapshots carry none (fail-closed).
+
+Each consent expires in its own savepoint: one that fails (a row the code cannot handle) is
+rolled back alone, logged by exception class only, passed over for the rest of the tick and
+tried again on the next, so it never holds up the others.
 """
 
 import asyncio
 import contextlib
-import json
 import logging
 import uuid
 from datetime import datetime
 
 import asyncpg
 
-from mile_intake import domain, repository
-from mile_intake.clock import Clock
-from mile_intake.profile import ParticipantProfile
+from mile_intake import repository
+from mile_intake.handlers import change_consent
+from mile_platform.clock import Clock
 from mile_platform.errors import is_transient
-from mile_platform.outbox import add_events
-from mile_schemas import ConsentPurpose, ConsentStatus, StatisticalAttributes
+from mile_schemas import ConsentPurpose, ConsentStatus
 
 log = logging.getLogger(__name__)
 
@@ -51,63 +53,63 @@ class ConsentExpiry:
     async def tick(self) -> int:
         """Expire every consent due at the clock's current time; returns how many expired."""
         now = self._clock()
+        passed_over: list[str] = []
         expired = 0
-        while (batch := await self._expire(now)) == self._batch_size:
-            expired += batch
-        return expired + batch
+        while True:
+            claimed, done = await self._expire(now, passed_over)
+            expired += done
+            if claimed < self._batch_size:
+                return expired
 
-    async def _expire(self, now: datetime) -> int:
+    async def _expire(self, now: datetime, passed_over: list[str]) -> tuple[int, int]:
+        """One batch in one transaction; how many were claimed and how many expired."""
+        done = 0
         async with self._pool.acquire() as conn, conn.transaction():
             await repository.act_for_city(conn, self._city)
             claimed = await repository.claim_expired_consents(
-                conn, city=self._city, today=now.date(), limit=self._batch_size
+                conn, city=self._city, today=now.date(), limit=self._batch_size, passed_over=passed_over
             )
-            consents: dict[uuid.UUID, set[ConsentPurpose]] = {}
-            events = []
             for row in claimed:
-                participant_id, purpose = row["participant_id"], ConsentPurpose(row["purpose"])
-                held = consents.get(participant_id, set(row["consents"]))
-                consents[participant_id] = domain.consents_after(held, purpose, ConsentStatus.EXPIRED)
-                await repository.add_consent_record(
-                    conn,
-                    city=self._city,
-                    participant_id=participant_id,
-                    purpose=purpose.value,
-                    status=ConsentStatus.EXPIRED.value,
-                    notice_version=row["notice_version"],
-                    recorded_by=ACTOR,
-                    recorded_at=now,
-                )
-                await repository.set_consents(
-                    conn,
-                    city=self._city,
-                    participant_id=participant_id,
-                    consents=sorted(consents[participant_id]),
-                    notice_version=row["notice_version"],
-                )
-                events.append(
-                    domain.consent_changed_event(
-                        participant_id=participant_id,
-                        city=self._city,
-                        purpose=purpose,
-                        status=ConsentStatus.EXPIRED,
-                        notice_version=row["notice_version"],
-                        changed_at=now,
-                        stats=StatisticalAttributes.model_validate(json.loads(row["statistics"])),
-                        profile=ParticipantProfile.model_validate(json.loads(row["profile"])),
+                try:
+                    async with conn.transaction():  # a savepoint: a failure undoes this consent only
+                        await self._expire_one(conn, row["participant_id"], row["purpose"], now)
+                    done += 1
+                except Exception as exc:
+                    if is_transient(exc):
+                        raise
+                    passed_over.append(f"{row['participant_id']}:{row['purpose']}")
+                    # the class only: messages of validation or database errors can quote stored values
+                    log.error(
+                        "consent expiry of participant %s (%s) failed: %s; passed over until the next tick",
+                        row["participant_id"],
+                        row["purpose"],
+                        type(exc).__name__,
                     )
-                )
-                await repository.insert_audit(
-                    conn,
-                    city=self._city,
-                    actor=ACTOR,
-                    roles=[],
-                    action="consent.expired",
-                    participant_id=participant_id,
-                    request_id=f"consent-expiry-{now.date().isoformat()}",
-                )
-            await add_events(conn, events)
-        return len(claimed)
+        return len(claimed), done
+
+    async def _expire_one(
+        self, conn: asyncpg.Connection, participant_id: uuid.UUID, purpose: str, now: datetime
+    ) -> None:
+        participant = await repository.get_participant(conn, self._city, participant_id, for_update=True)
+        await change_consent(
+            conn,
+            participant,
+            city=self._city,
+            purpose=ConsentPurpose(purpose),
+            status=ConsentStatus.EXPIRED,
+            notice_version=participant["notice_version"],
+            recorded_by=ACTOR,
+            now=now,
+        )
+        await repository.insert_audit(
+            conn,
+            city=self._city,
+            actor=ACTOR,
+            roles=[],
+            action="consent.expired",
+            participant_id=participant_id,
+            request_id=f"consent-expiry-{now.date().isoformat()}",
+        )
 
     async def _run(self) -> None:
         while True:
@@ -117,5 +119,5 @@ class ConsentExpiry:
                 raise
             except Exception as exc:
                 level = logging.WARNING if is_transient(exc) else logging.ERROR
-                log.log(level, "consent expiry tick failed: %r; retrying", exc)
+                log.log(level, "consent expiry tick failed: %s; retrying", type(exc).__name__)
             await asyncio.sleep(self._interval_s)

@@ -1,8 +1,11 @@
-"""Intake command handlers: each runs in the caller's transaction and writes its events to the outbox."""
+"""Intake command handlers: each runs in the caller's transaction and writes its events to the outbox.
 
-import json
+``now`` comes from the service's clock (``mile_platform.clock``), so the times stored and the
+times in the events are one and the same.
+"""
+
 import uuid
-from datetime import UTC, datetime
+from datetime import date, datetime
 
 import asyncpg
 from pydantic import ValidationError
@@ -28,7 +31,7 @@ from mile_intake.views import (
 )
 from mile_platform.errors import Conflict, DomainError, NotFound
 from mile_platform.outbox import add_events
-from mile_schemas import ParticipantErased, StatisticalAttributes
+from mile_schemas import ConsentPurpose, ConsentStatus, ParticipantErased, StatisticalAttributes
 
 
 class DuplicateParticipant(Conflict):
@@ -40,7 +43,13 @@ class DuplicateParticipant(Conflict):
 
 
 async def register_participant(
-    conn: asyncpg.Connection, command: RegisterParticipant, *, city: str, keyring: Keyring, actor: Actor
+    conn: asyncpg.Connection,
+    command: RegisterParticipant,
+    *,
+    city: str,
+    keyring: Keyring,
+    actor: Actor,
+    now: datetime,
 ) -> ParticipantCreated:
     await repository.act_for_city(conn, city)
     person = command.personal
@@ -53,7 +62,6 @@ async def register_participant(
     if (existing := await repository.find_by_identity(conn, city, fingerprint)) is not None:
         raise DuplicateParticipant(existing)
     participant_id = uuid.uuid4()
-    now = datetime.now(UTC)
     consents = set(command.consents)
     stats = domain.statistics(
         birth_date=command.personal.birth_date,
@@ -76,6 +84,7 @@ async def register_participant(
         consents=sorted(consents),
         notice_version=command.notice_version,
         identity_hash=fingerprint,
+        created_at=now,
     )
     await add_events(
         conn,
@@ -99,6 +108,7 @@ async def register_participant(
             status="given",
             notice_version=command.notice_version,
             recorded_by=actor.principal.subject,
+            recorded_at=now,
         )
     await audit(conn, actor, city=city, action="participant.register", participant_id=participant_id)
     return ParticipantCreated(
@@ -123,32 +133,34 @@ async def _load(conn: asyncpg.Connection, participant_id: uuid.UUID, *, city: st
     row = await repository.get_participant(conn, city, participant_id)
     if row is None:
         raise NotFound(f"participant {participant_id} not found")
-    return participant_view(row, keyring)
+    return participant_view(row, keyring.open_data_key(row["wrapped_key"], participant_id))
 
 
-async def erase_participant(conn: asyncpg.Connection, participant_id: uuid.UUID, *, city: str, actor: Actor) -> None:
+async def erase_participant(
+    conn: asyncpg.Connection, participant_id: uuid.UUID, *, city: str, actor: Actor, now: datetime
+) -> None:
     """Crypto-shred and delete the person, and tell every shared service to drop them."""
     await repository.act_for_city(conn, city)
     if not await repository.erase_participant(conn, city, participant_id):
         raise NotFound(f"participant {participant_id} not found")
-    await add_events(conn, [ParticipantErased(participant_id=participant_id, city=city, erased_at=datetime.now(UTC))])
+    await add_events(conn, [ParticipantErased(participant_id=participant_id, city=city, erased_at=now)])
     await audit(conn, actor, city=city, action="participant.erase", participant_id=participant_id)
 
 
 async def export_participant(
-    conn: asyncpg.Connection, participant_id: uuid.UUID, *, city: str, keyring: Keyring, actor: Actor
+    conn: asyncpg.Connection, participant_id: uuid.UUID, *, city: str, keyring: Keyring, actor: Actor, now: datetime
 ) -> ParticipantExport:
     """Everything held about the person; the export itself is audited (and listed in it)."""
     await repository.act_for_city(conn, city)
     row = await repository.get_participant(conn, city, participant_id)
     if row is None:
         raise NotFound(f"participant {participant_id} not found")
-    view = participant_view(row, keyring)
     data_key = keyring.open_data_key(row["wrapped_key"], participant_id)
+    view = participant_view(row, data_key)
     await audit(conn, actor, city=city, action="participant.export", participant_id=participant_id)
     trail = await repository.audit_records(conn, participant_id=participant_id, after=0, limit=1_000_000)
     return ParticipantExport(
-        exported_at=datetime.now(UTC),
+        exported_at=now,
         participant=view,
         consent_history=[
             ConsentRecord.model_validate(dict(h)) for h in await repository.consent_history(conn, participant_id)
@@ -185,6 +197,7 @@ async def update_participant(
     city: str,
     keyring: Keyring,
     actor: Actor,
+    now: datetime,
 ) -> ParticipantView:
     """Apply a partial update if the caller saw the latest version; emits the new shareable snapshot."""
     await repository.act_for_city(conn, city)
@@ -195,7 +208,8 @@ async def update_participant(
         raise PreconditionRequired("send If-Match with the ETag of the version you read")
     if if_match.strip() not in (etag(row["version"]), "*"):
         raise PreconditionFailed(f"the participant changed since; the current ETag is {etag(row['version'])}")
-    current = participant_view(row, keyring)
+    data_key = keyring.open_data_key(row["wrapped_key"], participant_id)
+    current = participant_view(row, data_key)
     changes = command.model_dump(mode="json", exclude_unset=True)
     try:
         personal = PersonalData.model_validate(
@@ -211,7 +225,6 @@ async def update_participant(
     )
     sex = command.sex or current.statistics.sex
     nationality = command.nationality if "nationality" in changes else current.statistics.nationality
-    now = datetime.now(UTC)
     stats = domain.statistics(
         birth_date=personal.birth_date, sex=sex, nationality=nationality, profile=profile, on=now.date()
     )
@@ -223,7 +236,6 @@ async def update_participant(
     )
     if (existing := await repository.find_by_identity(conn, city, fingerprint, other_than=participant_id)) is not None:
         raise DuplicateParticipant(existing)
-    data_key = keyring.open_data_key(row["wrapped_key"], participant_id)
     updated = await repository.update_participant(
         conn,
         city=city,
@@ -233,6 +245,7 @@ async def update_participant(
         statistics=stats.model_dump(mode="json"),
         profile=profile.model_dump(mode="json"),
         identity_hash=fingerprint,
+        updated_at=now,
     )
     consents = set(updated["consents"])
     await add_events(
@@ -249,7 +262,7 @@ async def update_participant(
         ],
     )
     await audit(conn, actor, city=city, action="participant.update", participant_id=participant_id)
-    return participant_view({**updated, "wrapped_key": row["wrapped_key"]}, keyring)
+    return participant_view(updated, data_key)
 
 
 async def record_consent(
@@ -268,34 +281,68 @@ async def record_consent(
         raise NotFound(f"participant {participant_id} not found")
     if command.expires_on is not None and command.expires_on <= now.date():
         raise DomainError("Invalid fields: expires_on (must be a day after today)")
-    consents = domain.consents_after(set(row["consents"]), command.purpose, command.status)
-    await repository.add_consent_record(
+    updated = await change_consent(
         conn,
+        row,
         city=city,
-        participant_id=participant_id,
-        purpose=command.purpose.value,
-        status=command.status.value,
+        purpose=command.purpose,
+        status=command.status,
         notice_version=command.notice_version,
         recorded_by=actor.principal.subject,
+        now=now,
         expires_on=command.expires_on,
-    )
-    updated = await repository.set_consents(
-        conn, city=city, participant_id=participant_id, consents=sorted(consents), notice_version=command.notice_version
-    )
-    await add_events(
-        conn,
-        [
-            domain.consent_changed_event(
-                participant_id=participant_id,
-                city=city,
-                purpose=command.purpose,
-                status=command.status,
-                notice_version=command.notice_version,
-                changed_at=updated["updated_at"],
-                stats=StatisticalAttributes.model_validate(json.loads(row["statistics"])),
-                profile=ParticipantProfile.model_validate(json.loads(row["profile"])),
-            )
-        ],
     )
     await audit(conn, actor, city=city, action=f"consent.{command.status.value}", participant_id=participant_id)
     return consent_view(updated, await repository.consent_history(conn, participant_id))
+
+
+async def change_consent(
+    conn: asyncpg.Connection,
+    participant: asyncpg.Record,
+    *,
+    city: str,
+    purpose: ConsentPurpose,
+    status: ConsentStatus,
+    notice_version: str,
+    recorded_by: str,
+    now: datetime,
+    expires_on: date | None = None,
+) -> asyncpg.Record:
+    """One consent decision on a participant row locked by the caller: history, consents held and
+    ``ConsentChanged``. Shared by caseworkers' requests and the expiry task, so both follow one rule.
+
+    The profile and statistics are read only for a consent given; a withdrawal or expiry sends neither.
+    """
+    consents = domain.consents_after(set(participant["consents"]), purpose, status)
+    await repository.add_consent_record(
+        conn,
+        city=city,
+        participant_id=participant["id"],
+        purpose=purpose.value,
+        status=status.value,
+        notice_version=notice_version,
+        recorded_by=recorded_by,
+        recorded_at=now,
+        expires_on=expires_on,
+    )
+    updated = await repository.set_consents(
+        conn,
+        city=city,
+        participant_id=participant["id"],
+        consents=sorted(consents),
+        notice_version=notice_version,
+        updated_at=now,
+    )
+    given = status is ConsentStatus.GIVEN
+    event = domain.consent_changed_event(
+        participant_id=participant["id"],
+        city=city,
+        purpose=purpose,
+        status=status,
+        notice_version=notice_version,
+        changed_at=now,
+        stats=StatisticalAttributes.model_validate_json(participant["statistics"]) if given else None,
+        profile=ParticipantProfile.model_validate_json(participant["profile"]) if given else None,
+    )
+    await add_events(conn, [event])
+    return updated

@@ -7,7 +7,6 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from mile_intake.api import audit_router, measures_router, router
-from mile_intake.clock import SYSTEM_CLOCK, Clock
 from mile_intake.crypto import Keyring
 from mile_intake.expiry import ConsentExpiry
 from mile_intake.handlers import DuplicateParticipant
@@ -15,6 +14,7 @@ from mile_intake.openapi import document_problems
 from mile_intake.settings import IntakeSettings
 from mile_platform.app import service_app
 from mile_platform.auth import setup_auth
+from mile_platform.clock import SYSTEM_CLOCK, Clock
 from mile_platform.problems import problem
 from mile_platform.runtime import Runtime
 from mile_schemas import (

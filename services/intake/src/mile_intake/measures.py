@@ -1,13 +1,21 @@
 """Handlers for what the city does with a participant: assessments, training and guidance.
 
 Each runs in the caller's transaction, writes its event to the outbox and an audit record.
-The events carry only the pseudonymous id and codes, so they travel whatever the matching
-consent; they cannot be written for an erased participant, whose row is gone (404).
+
+Consent: ``TrainingEnrolled``, ``TrainingEnded``, ``GuidanceSessionRecorded`` and
+``AssessmentCompleted`` are published whatever the participant's consents. They count the
+service the city delivered (what funders pay for), and carry only the pseudonymous id, codes,
+hours and dates, never a name or a note. The one personal attribute among them, the CEFR
+levels of a language assessment (``AssessmentCompleted.languages``), travels only with
+statistics consent; without it the event says that an assessment took place and no more.
+
+Erasure: every write locks the participant row first (``FOR UPDATE``), so it either runs
+before an erasure (whose delete then waits and removes what it wrote) or after it (404);
+the foreign keys of migration 0006 make the database refuse an orphan whatever the code does.
 """
 
-import json
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
 import asyncpg
 
@@ -36,8 +44,8 @@ from mile_platform.errors import Conflict, DomainError, NotFound
 from mile_platform.outbox import add_events
 from mile_schemas import (
     AssessmentCompleted,
+    ConsentPurpose,
     GuidanceSessionRecorded,
-    LanguageProficiency,
     StatisticalAttributes,
     TrainingEnded,
     TrainingEnrolled,
@@ -45,8 +53,9 @@ from mile_schemas import (
 
 
 async def _participant(
-    conn: asyncpg.Connection, city: str, participant_id: uuid.UUID, *, for_update: bool = False
+    conn: asyncpg.Connection, city: str, participant_id: uuid.UUID, *, for_update: bool
 ) -> asyncpg.Record:
+    """The participant row; writers lock it so an erasure cannot slip between read and write."""
     await repository.act_for_city(conn, city)
     row = await repository.get_participant(conn, city, participant_id, for_update=for_update)
     if row is None:
@@ -68,7 +77,7 @@ async def record_skills_assessment(
     actor: Actor,
     now: datetime,
 ) -> AssessmentView:
-    await _participant(conn, city, participant_id)
+    await _participant(conn, city, participant_id, for_update=True)
     _not_after("completed_at", command.completed_at, now)
     row = await repository.insert_assessment(
         conn,
@@ -88,7 +97,7 @@ async def record_skills_assessment(
         city=city,
         assessment_id=row["id"],
         kind="skills",
-        completed_at=command.completed_at.astimezone(UTC),
+        completed_at=command.completed_at,
         sections=tuple(section.value for section in command.sections),
     )
     await add_events(conn, [event])
@@ -108,7 +117,7 @@ async def record_language_assessment(
     """Record the levels found; they replace the levels held, so the profile snapshot moves too."""
     participant = await _participant(conn, city, participant_id, for_update=True)
     _not_after("completed_at", command.completed_at, now)
-    levels = tuple(LanguageProficiency.model_validate(entry.model_dump()) for entry in command.languages)
+    levels = command.languages
     row = await repository.insert_assessment(
         conn,
         assessment_id=uuid.uuid4(),
@@ -122,22 +131,23 @@ async def record_language_assessment(
         recorded_by=actor.principal.subject,
         recorded_at=now,
     )
-    profile = with_languages(ParticipantProfile.model_validate(json.loads(participant["profile"])), levels)
-    stats = StatisticalAttributes.model_validate(json.loads(participant["statistics"]))
+    profile = with_languages(ParticipantProfile.model_validate_json(participant["profile"]), levels)
+    stats = StatisticalAttributes.model_validate_json(participant["statistics"])
     updated = await repository.update_profile(
         conn,
         city=city,
         participant_id=participant_id,
         statistics=stats.model_dump(mode="json"),
         profile=profile.model_dump(mode="json"),
+        updated_at=now,
     )
     completed = AssessmentCompleted(
         participant_id=participant_id,
         city=city,
         assessment_id=row["id"],
         kind="language",
-        completed_at=command.completed_at.astimezone(UTC),
-        languages=levels,
+        completed_at=command.completed_at,
+        languages=levels if ConsentPurpose.STATISTICS in participant["consents"] else (),
     )
     snapshot = domain.profile_updated_event(
         participant_id=participant_id,
@@ -155,7 +165,7 @@ async def record_language_assessment(
 async def list_assessments(
     conn: asyncpg.Connection, participant_id: uuid.UUID, *, city: str, actor: Actor
 ) -> list[AssessmentView]:
-    await _participant(conn, city, participant_id)
+    await _participant(conn, city, participant_id, for_update=False)
     await audit(conn, actor, city=city, action="assessments.read", participant_id=participant_id)
     return [assessment_view(row) for row in await repository.assessments_of(conn, participant_id)]
 
@@ -169,7 +179,7 @@ async def enrol_in_training(
     actor: Actor,
     now: datetime,
 ) -> EnrolmentView:
-    await _participant(conn, city, participant_id)
+    await _participant(conn, city, participant_id, for_update=True)
     row = await repository.insert_enrolment(
         conn,
         enrolment_id=uuid.uuid4(),
@@ -207,7 +217,7 @@ async def end_training(
     now: datetime,
 ) -> EnrolmentView:
     """Completed or dropped out, once: ending an ended enrolment is a conflict."""
-    await _participant(conn, city, participant_id)
+    await _participant(conn, city, participant_id, for_update=True)
     enrolment = await repository.get_enrolment(conn, participant_id, enrolment_id)
     if enrolment is None:
         raise NotFound(f"enrolment {enrolment_id} not found")
@@ -241,7 +251,7 @@ async def end_training(
 async def list_training(
     conn: asyncpg.Connection, participant_id: uuid.UUID, *, city: str, actor: Actor
 ) -> list[EnrolmentView]:
-    await _participant(conn, city, participant_id)
+    await _participant(conn, city, participant_id, for_update=False)
     await audit(conn, actor, city=city, action="training.read", participant_id=participant_id)
     return [enrolment_view(row) for row in await repository.enrolments_of(conn, participant_id)]
 
@@ -257,7 +267,7 @@ async def record_guidance_session(
     now: datetime,
 ) -> GuidanceSessionRecordedView:
     """The notes are sealed with the person's data key; the answer leaves them out."""
-    participant = await _participant(conn, city, participant_id)
+    participant = await _participant(conn, city, participant_id, for_update=True)
     if command.held_on > now.date():
         raise DomainError("Invalid fields: held_on (must not be in the future)")
     notes = None
@@ -293,7 +303,7 @@ async def record_guidance_session(
 async def list_guidance_sessions(
     conn: asyncpg.Connection, participant_id: uuid.UUID, *, city: str, keyring: Keyring, actor: Actor
 ) -> list[GuidanceSessionView]:
-    participant = await _participant(conn, city, participant_id)
+    participant = await _participant(conn, city, participant_id, for_update=False)
     data_key = keyring.open_data_key(participant["wrapped_key"], participant_id)
     await audit(conn, actor, city=city, action="guidance.read", participant_id=participant_id)
     return [guidance_session_view(row, data_key) for row in await repository.guidance_sessions_of(conn, participant_id)]

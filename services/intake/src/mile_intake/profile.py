@@ -8,22 +8,25 @@ text about a person, so they are held encrypted beside the personal data and nev
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Self
+from typing import Annotated, Protocol, Self, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from mile_schemas import (
     CandidateProfile,
+    CoarseLatitude,
+    CoarseLongitude,
     Country,
     ISCEDLevel,
     ISCO08Code,
+    Label,
     LanguageProficiency,
     LegalStatus,
     OccupationExperience,
     RecognitionStatus,
     WorkPermit,
+    unique,
 )
-from mile_schemas.events._fields import CoarseLatitude, CoarseLongitude, Label, unique
 
 
 class _Input(BaseModel):
@@ -50,9 +53,18 @@ class Expectations(_Input):
     max_commute_km: int | None = Field(default=None, ge=0, le=500)
 
 
-def _one_entry_per_language(languages: tuple[LanguageProficiency, ...]) -> tuple[LanguageProficiency, ...]:
-    unique(tuple(entry.language for entry in languages))
-    return languages
+class _InOneLanguage(Protocol):
+    @property
+    def language(self) -> str: ...
+
+
+L = TypeVar("L", bound=_InOneLanguage)
+
+
+def one_entry_per_language(entries: tuple[L, ...]) -> tuple[L, ...]:
+    """Levels are held per language: two entries for one language would contradict each other."""
+    unique(tuple(entry.language for entry in entries))
+    return entries
 
 
 class ParticipantProfile(_Input):
@@ -60,7 +72,7 @@ class ParticipantProfile(_Input):
 
     legal_status: LegalStatus
     work_permit: WorkPermit
-    languages: Annotated[tuple[LanguageProficiency, ...], AfterValidator(_one_entry_per_language)] = ()
+    languages: Annotated[tuple[LanguageProficiency, ...], AfterValidator(one_entry_per_language)] = ()
     education: tuple[Qualification, ...] = ()
     experience: tuple[OccupationExperience, ...] = ()
     skills: Annotated[tuple[Label, ...], AfterValidator(unique)] = Field(

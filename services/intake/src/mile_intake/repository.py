@@ -29,11 +29,13 @@ async def insert_participant(
     consents: list[str],
     notice_version: str,
     identity_hash: bytes,
+    created_at: datetime,
 ) -> asyncpg.Record:
     row = await conn.fetchrow(
         """INSERT INTO participants
-               (id, city, personal, casework, statistics, profile, consents, notice_version, identity_hash)
-           VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $8, $9)
+               (id, city, personal, casework, statistics, profile, consents, notice_version, identity_hash,
+                created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $8, $9, $10, $10)
            RETURNING *""",
         participant_id,
         city,
@@ -44,6 +46,7 @@ async def insert_participant(
         consents,
         notice_version,
         identity_hash,
+        created_at,
     )
     await conn.execute(
         "INSERT INTO participant_keys (participant_id, city, wrapped_key) VALUES ($1, $2, $3)",
@@ -76,11 +79,12 @@ async def update_participant(
     statistics: dict[str, Any],
     profile: dict[str, Any],
     identity_hash: bytes,
+    updated_at: datetime,
 ) -> asyncpg.Record:
     return await conn.fetchrow(
         """UPDATE participants
            SET personal = $3, casework = $4, statistics = $5::jsonb, profile = $6::jsonb, identity_hash = $7,
-               version = version + 1, updated_at = now()
+               version = version + 1, updated_at = $8
            WHERE city = $1 AND id = $2
            RETURNING *""",
         city,
@@ -90,6 +94,7 @@ async def update_participant(
         json.dumps(statistics),
         json.dumps(profile),
         identity_hash,
+        updated_at,
     )
 
 
@@ -100,16 +105,18 @@ async def update_profile(
     participant_id: uuid.UUID,
     statistics: dict[str, Any],
     profile: dict[str, Any],
+    updated_at: datetime,
 ) -> asyncpg.Record:
     return await conn.fetchrow(
         """UPDATE participants
-           SET statistics = $3::jsonb, profile = $4::jsonb, version = version + 1, updated_at = now()
+           SET statistics = $3::jsonb, profile = $4::jsonb, version = version + 1, updated_at = $5
            WHERE city = $1 AND id = $2
            RETURNING *""",
         city,
         participant_id,
         json.dumps(statistics),
         json.dumps(profile),
+        updated_at,
     )
 
 
@@ -161,23 +168,14 @@ async def find_by_identity(
     )
 
 
-_PARTICIPANT_TABLES = (
-    "participant_consents",
-    "consent_expiries",
-    "assessments",
-    "training_enrolments",
-    "guidance_sessions",
-)
-
-
 async def erase_participant(conn: asyncpg.Connection, city: str, participant_id: uuid.UUID) -> bool:
-    """Delete the data key first (crypto-shredding), then the rows and stored responses naming the person."""
+    """Delete the data key first (crypto-shredding), then the person's row, which takes consents,
+    pending expiries, assessments, enrolments and sessions with it (ON DELETE CASCADE, migration
+    0006), and the stored responses naming the person."""
     keys = await conn.execute(
         "DELETE FROM participant_keys WHERE city = $1 AND participant_id = $2", city, participant_id
     )
     rows = await conn.execute("DELETE FROM participants WHERE city = $1 AND id = $2", city, participant_id)
-    for table in _PARTICIPANT_TABLES:
-        await conn.execute(f"DELETE FROM {table} WHERE city = $1 AND participant_id = $2", city, participant_id)
     await conn.execute("DELETE FROM mile_idempotency WHERE body->>'participant_id' = $1", str(participant_id))
     return keys != "DELETE 0" or rows != "DELETE 0"
 
@@ -227,13 +225,13 @@ async def add_consent_record(
     status: str,
     notice_version: str,
     recorded_by: str,
+    recorded_at: datetime,
     expires_on: date | None = None,
-    recorded_at: datetime | None = None,
 ) -> None:
     await conn.execute(
         """INSERT INTO participant_consents
                (participant_id, city, purpose, status, notice_version, recorded_by, expires_on, recorded_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, coalesce($8, now()))""",
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
         participant_id,
         city,
         purpose,
@@ -260,15 +258,22 @@ async def add_consent_record(
 
 
 async def set_consents(
-    conn: asyncpg.Connection, *, city: str, participant_id: uuid.UUID, consents: list[str], notice_version: str
+    conn: asyncpg.Connection,
+    *,
+    city: str,
+    participant_id: uuid.UUID,
+    consents: list[str],
+    notice_version: str,
+    updated_at: datetime,
 ) -> asyncpg.Record:
     return await conn.fetchrow(
-        """UPDATE participants SET consents = $3, notice_version = $4, version = version + 1, updated_at = now()
+        """UPDATE participants SET consents = $3, notice_version = $4, version = version + 1, updated_at = $5
            WHERE city = $1 AND id = $2 RETURNING *""",
         city,
         participant_id,
         consents,
         notice_version,
+        updated_at,
     )
 
 
@@ -277,20 +282,23 @@ async def consent_history(conn: asyncpg.Connection, participant_id: uuid.UUID) -
 
 
 async def claim_expired_consents(
-    conn: asyncpg.Connection, *, city: str, today: date, limit: int
+    conn: asyncpg.Connection, *, city: str, today: date, limit: int, passed_over: list[str]
 ) -> list[asyncpg.Record]:
     """Consents whose expiry day has come, with their participant locked; rows another replica
-    holds (or a request changing the same participant) are skipped, not waited for."""
+    holds (or a request changing the same participant) are skipped, not waited for, and so are
+    those ``passed_over`` (``participant_id:purpose``) because they failed earlier in this tick."""
     return await conn.fetch(
-        """SELECT e.participant_id, e.purpose, p.consents, p.notice_version, p.statistics, p.profile
+        """SELECT e.participant_id, e.purpose
            FROM consent_expiries e JOIN participants p ON p.id = e.participant_id
            WHERE e.city = $1 AND p.city = $1 AND e.expires_on <= $2
+             AND e.participant_id::text || ':' || e.purpose <> ALL($4::text[])
            ORDER BY e.expires_on, e.participant_id, e.purpose
            LIMIT $3
            FOR UPDATE OF e, p SKIP LOCKED""",
         city,
         today,
         limit,
+        passed_over,
     )
 
 

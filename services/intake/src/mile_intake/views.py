@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from mile_intake.crypto import Keyring, decrypt_json
+from mile_intake.crypto import decrypt_json
 from mile_intake.profile import Appraisal, Casework, Needs, ParticipantProfile
 from mile_schemas import (
     ConsentPurpose,
@@ -61,8 +61,8 @@ class ParticipantCreated(BaseModel):
     created_at: datetime
 
 
-def participant_view(row: Mapping[str, Any], keyring: Keyring) -> ParticipantView:
-    data_key = keyring.open_data_key(row["wrapped_key"], row["id"])
+def participant_view(row: Mapping[str, Any], data_key: bytes) -> ParticipantView:
+    """The full record, decrypted with the person's data key (opened once by the caller)."""
     casework = Casework.model_validate(decrypt_json(data_key, row["casework"], row["id"]) if row["casework"] else {})
     return ParticipantView(
         participant_id=row["id"],

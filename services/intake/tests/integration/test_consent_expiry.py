@@ -6,6 +6,7 @@ tasks on separate connection pools (as two intake processes would) against the s
 
 import asyncio
 import json
+import logging
 import uuid
 from collections import Counter
 from datetime import timedelta
@@ -130,3 +131,49 @@ async def test_two_replicas_expire_each_consent_exactly_once(intake: Intake) -> 
     finally:
         for pool in pools:
             await pool.close()
+
+
+async def test_a_consent_that_fails_to_expire_holds_up_no_other(
+    intake: Intake, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The failing one (first in line, batches of one) is rolled back alone, logged by its error's
+    class only (a database message can quote stored values), and expires once the fault is gone."""
+    marker = uuid.uuid4().hex
+    async with httpx.AsyncClient(base_url=intake.url) as client:
+        ids = [(await intake.register(client, _someone()))["participant_id"] for _ in range(3)]
+        for index, participant_id in enumerate(ids):
+            await _give(client, intake, participant_id, "matching", days=1 if index == 0 else 2)
+    faulty = ids[0]
+    pool = await asyncpg.create_pool(intake.database_url, min_size=1, max_size=2)
+    try:
+        await pool.execute(
+            f"""CREATE FUNCTION refuse_one() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF NEW.participant_id = '{faulty}' AND NEW.status = 'expired' THEN
+                        RAISE EXCEPTION 'refused {marker}';
+                    END IF;
+                    RETURN NEW;
+                END $$;
+                CREATE TRIGGER refuse_one BEFORE INSERT ON participant_consents
+                    FOR EACH ROW EXECUTE FUNCTION refuse_one();"""
+        )
+        clock = ShiftedClock(intake.clock.offset + timedelta(days=2))  # the served app's task keeps today
+        expiry = ConsentExpiry(pool=pool, city=intake.city, clock=clock, interval_s=1.0, batch_size=1)
+        with caplog.at_level(logging.ERROR, logger="mile_intake.expiry"):
+            assert await expiry.tick() == 2
+        failures = [r.getMessage() for r in caplog.records if r.name == "mile_intake.expiry"]
+        assert len(failures) == 1 and "RaiseError" in failures[0] and faulty in failures[0]
+        assert marker not in caplog.text
+
+        async def held(participant_id: str) -> tuple[str, ...]:
+            return tuple(await pool.fetchval("SELECT consents FROM participants WHERE id = $1::uuid", participant_id))
+
+        assert "matching" in await held(faulty)
+        assert ["matching" in await held(pid) for pid in ids[1:]] == [False, False]
+        assert await pool.fetchval("SELECT count(*) FROM consent_expiries") == 1
+
+        await pool.execute("DROP TRIGGER refuse_one ON participant_consents")
+        assert await expiry.tick() == 1  # tried again on the next tick
+        assert "matching" not in await held(faulty)
+    finally:
+        await pool.close()

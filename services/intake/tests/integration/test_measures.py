@@ -138,7 +138,7 @@ async def test_measures_are_recorded_announced_without_matching_consent_and_eras
     ]
     payloads = [payload for _, payload in events]
     assert payloads[1]["sections"] == ["languages", "work_experience"]
-    assert payloads[2]["languages"][0] == {"language": "it", **level, "tested": True}
+    assert payloads[2]["kind"] == "language" and payloads[2]["languages"] == []  # levels only with statistics consent
     assert payloads[3]["profile"] is None  # the snapshot is fail-closed: no matching consent
     assert payloads[4]["course_type"] == "host_language" and payloads[4]["language"] == "it"
     assert (payloads[6]["outcome"], payloads[6]["certificate"], payloads[6]["hours_attended"]) == (
@@ -151,9 +151,12 @@ async def test_measures_are_recorded_announced_without_matching_consent_and_eras
     assert not [r for r in records if marker.encode() in r.value]  # notes never travel
 
 
-async def test_a_language_reassessment_reaches_matching_with_consent(intake: Intake, kafka_bootstrap: str) -> None:
+async def test_a_language_reassessment_reaches_matching_and_reporting_with_consent(
+    intake: Intake, kafka_bootstrap: str
+) -> None:
+    consents = ("case_management", "matching", "statistics")
     async with httpx.AsyncClient(base_url=intake.url) as client:
-        participant_id = (await intake.register(client, _someone(("case_management", "matching"))))["participant_id"]
+        participant_id = (await intake.register(client, _someone(consents)))["participant_id"]
         levels = {"listening": "B2", "reading": "B1", "speaking": "B2", "writing": "B1"}
         body = {
             "assessor": "L. Bianchi",
@@ -171,6 +174,12 @@ async def test_a_language_reassessment_reaches_matching_with_consent(intake: Int
         assert again.status_code == 422, again.text
 
     records = await read_topic(kafka_bootstrap, participants_topic(intake.city), expect=3)
+    completed = next(
+        json.loads(r.value)
+        for r in records
+        if r.key == participant_id.encode() and dict(r.headers)["ce_type"].endswith(b"assessment_completed.v1")
+    )
+    assert [(e["language"], e["speaking"]) for e in completed["languages"]] == [("en", "B2"), ("it", "B2")]
     snapshot = next(
         json.loads(r.value)
         for r in records
@@ -180,3 +189,38 @@ async def test_a_language_reassessment_reaches_matching_with_consent(intake: Int
         ("it", "B2", True),
         ("en", "B2", True),
     ]
+
+
+@pytest.mark.parametrize("when", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "1899-12-31T23:00:00Z"])
+async def test_a_time_out_of_bounds_is_a_422_naming_the_field(intake: Intake, when: str) -> None:
+    """Converting such a time to UTC would overflow: refused as input, never a 500."""
+    async with httpx.AsyncClient(base_url=intake.url) as client:
+        participant_id = (await intake.register(client, _someone(("case_management",))))["participant_id"]
+        base = f"/participants/{participant_id}/assessments"
+        level = {"listening": "B1", "reading": "A2", "speaking": "B1", "writing": "A2"}
+        for path, body in (
+            ("skills", {"assessor": "N. Rossi", "completed_at": when, "sections": ["skills"]}),
+            ("language", {"assessor": "N. Rossi", "completed_at": when, "languages": [{"language": "it", **level}]}),
+        ):
+            response = await client.post(f"{base}/{path}", json=body, headers=intake.auth())
+            assert response.status_code == 422, response.text
+            assert "completed_at" in response.json()["detail"]
+        for name in ("created_from", "created_before"):
+            listed = await client.get("/participants", params={name: when}, headers=intake.auth())
+            assert listed.status_code == 422 and name in listed.json()["detail"], listed.text
+
+
+async def test_a_time_with_an_offset_is_held_and_announced_in_utc(intake: Intake, kafka_bootstrap: str) -> None:
+    async with httpx.AsyncClient(base_url=intake.url) as client:
+        participant_id = (await intake.register(client, _someone(("case_management",))))["participant_id"]
+        body = {"assessor": "N. Rossi", "completed_at": "2026-01-10T23:30:00-02:00", "sections": ["skills"]}
+        response = await client.post(
+            f"/participants/{participant_id}/assessments/skills", json=body, headers=intake.auth()
+        )
+        assert response.status_code == 201, response.text
+    assert datetime.fromisoformat(response.json()["completed_at"]) == datetime(2026, 1, 11, 1, 30, tzinfo=UTC)
+    records = await read_topic(kafka_bootstrap, participants_topic(intake.city), expect=2)
+    completed = next(
+        json.loads(r.value) for r in records if dict(r.headers)["ce_type"].endswith(b"assessment_completed.v1")
+    )
+    assert datetime.fromisoformat(completed["completed_at"]) == datetime(2026, 1, 11, 1, 30, tzinfo=UTC)

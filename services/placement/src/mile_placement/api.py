@@ -14,7 +14,6 @@ from pydantic import BaseModel
 
 from mile_placement import handlers, views
 from mile_placement.access import FeedbackGiver, Reader, Writer, own_city, require_own
-from mile_placement.clock import Clock
 from mile_placement.commands import (
     ConfirmPlacement,
     EndPlacement,
@@ -33,6 +32,7 @@ from mile_placement.views import (
     TutoringSessionView,
 )
 from mile_platform.auth import Principal
+from mile_platform.clock import Clock
 from mile_platform.errors import NotFound
 from mile_platform.web import runtime_of
 from mile_platform.writes import IdempotencyKey, write_once

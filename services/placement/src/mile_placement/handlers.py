@@ -1,7 +1,7 @@
 """Placement's command and event handlers: each runs in the caller's transaction and
 writes the events it causes to the outbox, never to the broker.
 
-``now`` comes from the service's clock (``mile_placement.clock``), never from the system
+``now`` comes from the service's clock (``mile_platform.clock``), never from the system
 directly, so tests can move time.
 """
 

@@ -7,12 +7,12 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from mile_placement.api import follow_ups_router, router
-from mile_placement.clock import SYSTEM_CLOCK, Clock
 from mile_placement.scheduler import FollowUpScheduler
 from mile_placement.settings import PlacementSettings
 from mile_placement.subscribers import CONSUMER
 from mile_platform.app import service_app
 from mile_platform.auth import setup_auth
+from mile_platform.clock import SYSTEM_CLOCK, Clock
 from mile_platform.runtime import Runtime
 from mile_schemas import (
     PLACEMENTS,

@@ -16,7 +16,7 @@ import asyncpg
 from prometheus_client import Gauge
 
 from mile_placement import followups, repository
-from mile_placement.clock import Clock
+from mile_platform.clock import Clock
 from mile_platform.errors import is_transient
 from mile_platform.outbox import add_events
 

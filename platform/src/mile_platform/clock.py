@@ -1,5 +1,5 @@
-"""Where intake's "now" comes from: consent expiry and recorded times ask a clock, so tests
-can move time instead of waiting for it."""
+"""Where a service's "now" comes from: schedulers, recorded times and event times ask one
+injected clock, so tests (and a replay of a schedule) can move time instead of waiting for it."""
 
 from collections.abc import Callable
 from datetime import datetime

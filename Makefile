@@ -4,9 +4,10 @@
 UV ?= $(shell command -v uv 2>/dev/null || echo .mile/tools/bin/uv)
 UV_VERSION := 0.13.9
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: up test lint schemas
+.PHONY: up test lint schemas bench
 
 up: $(UV)
 	$(UV) sync --frozen --quiet
@@ -24,6 +25,11 @@ lint: $(UV)
 
 schemas: $(UV)
 	$(UV) run --frozen python -m mile_schemas.generate
+
+# Every benchmark, then bench/RESULTS.md rewritten (BENCH_ARGS='--quick' or '--only e2e' for less).
+bench: $(UV)
+	$(UV) sync --frozen --quiet
+	$(UV) run --frozen python bench/results.py $(BENCH_ARGS)
 
 .mile/tools/bin/uv:
 	python3 -m venv .mile/tools

@@ -1,0 +1,109 @@
+"""``uv run python -m bench.e2e [--size smoke|full] [--rate R --seconds S --backlog N] [--results FILE]``.
+
+Prints a Markdown report, then one ``FIGURES [...]`` JSON line (for ``bench/results.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import resource
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import AsyncExitStack, contextmanager
+from pathlib import Path
+
+from mile_devstack.services import DEFAULT_CITIES
+
+from .backlog import run_backlogs
+from .baselines import raw_inserts, raw_kafka
+from .infra import Platform, infrastructure
+from .load import run_load
+from .report import Results, figures_line, markdown
+
+SIZES = {  # cities, rate (registrations/s), seconds offered, backlog events per shared service
+    "smoke": {"cities": 1, "rate": 10.0, "seconds": 2.0, "backlog": 100},
+    "full": {"cities": 5, "rate": 200.0, "seconds": 60.0, "backlog": 10_000},
+}
+EVENT_BYTES = 1000  # about a registration event's size, for the raw baselines
+
+
+@contextmanager
+def step(what: str) -> Iterator[None]:
+    """Progress on stderr, so a long run shows where it is (the report goes to stdout)."""
+    started = time.monotonic()
+    print(f"[bench.e2e] {what} ...", file=sys.stderr, flush=True)
+    yield
+    print(f"[bench.e2e] {what}: {time.monotonic() - started:.1f} s", file=sys.stderr, flush=True)
+
+
+async def bench(size: str, cities: list[str], rate: float, seconds: float, backlog: int) -> Results:
+    async with AsyncExitStack() as stack:  # on the way out: services, their databases, broker and PostgreSQL
+        state = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="mile-bench-")))
+        with step("broker and PostgreSQL"):
+            infra = await stack.enter_async_context(infrastructure(state))
+        platform = Platform(infra, cities, state)
+        stack.push_async_callback(platform.drop_databases)
+        stack.callback(platform.stop)
+        with step("databases and topics"):
+            await platform.prepare()
+        with step("raw aiokafka and asyncpg baselines"):
+            kafka = await raw_kafka(infra.bootstrap, round(rate * seconds), EVENT_BYTES, infra.idempotence)
+            postgres = await raw_inserts(await platform.extra_database("raw"), round(rate * seconds), EVENT_BYTES)
+        with step(f"starting {len(platform.specs)} services"):
+            await platform.start()
+        with step(f"{rate:g} registrations/s for {seconds:g} s, until all flowed"):
+            load = await run_load(platform, rate=rate, seconds=seconds, settle_s=max(60.0, seconds))
+        with step(f"backlogs of {backlog:,} events"):
+            drains = await run_backlogs(platform, backlog, {city: ids[0] for city, ids in load.vacancies.items()})
+        platform.stop()
+        return Results(
+            size=size,
+            cities=len(cities),
+            infra=infra.label,
+            load=load,
+            kafka=kafka,
+            postgres=postgres,
+            drains=drains,
+            peak_rss_mb=dict(platform.peak_rss_mb),
+            bench_peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.e2e", description=__doc__.splitlines()[0])
+    parser.add_argument("--size", choices=list(SIZES), default="full")
+    parser.add_argument(
+        "--cities", type=int, choices=range(1, 6), help="how many of the five cities (default: by size)"
+    )
+    parser.add_argument(
+        "--city",
+        action="append",
+        help="a city's name instead of the first of the five (repeatable; tests use names of their own)",
+    )
+    parser.add_argument("--rate", type=float, help="registrations offered per second (default: by size)")
+    parser.add_argument("--seconds", type=float, help="how long they are offered (default: by size)")
+    parser.add_argument("--backlog", type=int, help="events fed to each shared service's backlog (default: by size)")
+    parser.add_argument("--results", type=Path, help="also write the Markdown report here")
+    args = parser.parse_args()
+    sizes = SIZES[args.size]
+    results = asyncio.run(
+        bench(
+            args.size,
+            args.city or list(DEFAULT_CITIES[: args.cities or sizes["cities"]]),
+            args.rate or sizes["rate"],
+            args.seconds or sizes["seconds"],
+            args.backlog or sizes["backlog"],
+        )
+    )
+    report = markdown(results)
+    if args.results:
+        args.results.write_text(report)
+    print(report)
+    print(figures_line(results), flush=True)
+
+
+if __name__ == "__main__":
+    main()

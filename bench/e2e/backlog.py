@@ -1,0 +1,187 @@
+"""Each shared service fed a backlog: stopped, N events produced for it, started alone again.
+
+Its consumer throughput (records handled per second, from its own ``mile_events_consumed_total``,
+timed from the first record handled to the last) is set beside the raw aiokafka consume rate of
+exactly the same records on the same broker. The events are what the service meets in real
+use: registrations with a profile that fits open vacancies (matching proposes, reporting
+counts), and accepted decisions for those participants (placement creates placements).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.structs import TopicPartition
+
+from mile_devstack.demo import PLUMBER
+from mile_platform.broker import topic_partitions
+from mile_schemas import (
+    AgeBand,
+    CandidateProfile,
+    ConsentPurpose,
+    Event,
+    MatchDecided,
+    MatchDecision,
+    ParticipantRegistered,
+    Sex,
+    StatisticalAttributes,
+    encode_event,
+    to_headers,
+)
+
+from .baselines import consume_ranges
+from .infra import PATTERNS, SHARED, Platform
+from .load import LANGUAGES
+
+POLL_S = 0.05
+DRAIN_TIMEOUT_S = 300
+RELAY_SETTLE_S = 3.0
+
+
+@dataclass(frozen=True)
+class Drain:
+    service: str
+    records: int
+    handled: int  # fewer than records when the drain was cut off
+    per_s: float
+    raw_per_s: float
+
+    @property
+    def share(self) -> float:
+        return 100 * self.per_s / self.raw_per_s
+
+
+async def run_backlogs(platform: Platform, events: int, vacancy_ids: dict[str, uuid.UUID]) -> list[Drain]:
+    """Placement first (decisions), then matching (registrations), then reporting (all of it)."""
+    bootstrap = platform.infra.bootstrap
+    platform.stop(*SHARED)
+    participants = [(uuid.uuid4(), platform.cities[i % len(platform.cities)]) for i in range(events)]
+    languages = dict(zip(platform.cities, LANGUAGES, strict=False))
+    drains = []
+    async with httpx.AsyncClient(timeout=10.0) as client:
+        await _produce(bootstrap, _decisions(participants, vacancy_ids))
+        drains.append(await _measure(platform, client, "placement"))
+        await _produce(bootstrap, _registrations(participants, languages))
+        await _await_count(platform, client, "placement", drains[0].records + events)  # it skips them, live
+        drains.append(await _measure(platform, client, "matching"))
+        await asyncio.sleep(RELAY_SETTLE_S)  # matching's proposals join reporting's backlog
+        drains.append(await _measure(platform, client, "reporting"))
+    return drains
+
+
+async def _measure(platform: Platform, client: httpx.AsyncClient, service: str) -> Drain:
+    """The service's whole backlog: read raw first, then by the service started alone."""
+    starts = await _committed(platform.infra.bootstrap, platform.group(service), PATTERNS[service])
+    records, raw_s = await consume_ranges(platform.infra.bootstrap, starts)
+    await platform.start(service)
+    handled, per_s = await _drain(platform, client, service, records)
+    return Drain(service, records, handled, per_s, records / raw_s)
+
+
+async def _committed(bootstrap: str, group: str, pattern: str) -> dict[TopicPartition, int]:
+    """Where the (stopped) group will resume on each partition: its committed offset, or the log start."""
+    partitions = await topic_partitions({"bootstrap_servers": bootstrap}, pattern)
+    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await reader.start()
+    try:
+        beginnings = await reader.beginning_offsets(partitions)
+        return {tp: await reader.committed(tp) or beginnings[tp] for tp in partitions}
+    finally:
+        await reader.stop()
+
+
+async def _drain(platform: Platform, client: httpx.AsyncClient, service: str, records: int) -> tuple[int, float]:
+    """(records handled, per second) from the start of the service's first batch to the end of its last.
+
+    The first batch's start is when its handled records were first seen, less the time the
+    service reports having spent in batches so far (they run back to back on a backlog). A
+    drain still going after ``DRAIN_TIMEOUT_S`` is measured as far as it got.
+    """
+    began: float | None = None
+    deadline = time.monotonic() + DRAIN_TIMEOUT_S
+    while True:
+        count, busy = await platform.consumed(client, service)
+        now = time.monotonic()
+        if count and busy and began is None:  # a batch's time is noted just after its records
+            began = now - busy
+        if began is not None and (count >= records or now > deadline):
+            return count, count / (now - began)
+        if now > deadline + DRAIN_TIMEOUT_S:
+            raise TimeoutError(f"{service} handled nothing of its backlog of {records} records")
+        await asyncio.sleep(POLL_S)
+
+
+async def _await_count(platform: Platform, client: httpx.AsyncClient, service: str, at_least: int) -> None:
+    deadline = time.monotonic() + DRAIN_TIMEOUT_S
+    while (await platform.consumed(client, service))[0] < at_least and time.monotonic() < deadline:
+        await asyncio.sleep(POLL_S)
+
+
+def _registrations(participants: list[tuple[uuid.UUID, str]], languages: dict[str, str]) -> Iterable[Event]:
+    now = datetime.now(UTC)
+    for i, (pid, city) in enumerate(participants):
+        level = "B1"
+        yield ParticipantRegistered(
+            participant_id=pid,
+            city=city,
+            registered_at=now,
+            consents=(ConsentPurpose.CASE_MANAGEMENT, ConsentPurpose.MATCHING, ConsentPurpose.STATISTICS),
+            statistics=StatisticalAttributes(
+                age_band=list(AgeBand)[i % 6], sex=list(Sex)[i % 2], nationality="NG", legal_status="refugee"
+            ),
+            profile=CandidateProfile.model_validate(
+                {
+                    "legal_status": "refugee",
+                    "work_permit": {"scope": "full"},
+                    "languages": [
+                        dict.fromkeys(("listening", "reading", "speaking", "writing"), level)
+                        | {"language": languages[city]}
+                    ],
+                    "experience": [{"isco08": PLUMBER, "years": 3}],
+                    "desired_isco08": [PLUMBER],
+                    "municipality": "Centro",
+                    "hours_per_week": 30,
+                    "max_commute_km": 25,
+                }
+            ),
+        )
+
+
+def _decisions(participants: list[tuple[uuid.UUID, str]], vacancy_ids: dict[str, uuid.UUID]) -> Iterable[Event]:
+    now = datetime.now(UTC)
+    for pid, city in participants:
+        yield MatchDecided(
+            match_id=uuid.uuid4(),
+            vacancy_id=vacancy_ids[city],
+            participant_id=pid,
+            city=city,
+            decision=MatchDecision.ACCEPTED,
+            decided_at=now,
+        )
+
+
+async def _produce(bootstrap: str, events: Iterable[Event]) -> None:
+    """Publish the events as the relay does: sent together, awaited as a group."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    await producer.start()
+    try:
+        pending = []
+        for event in events:
+            pending.append(
+                await producer.send(
+                    event.topic(), encode_event(event), key=event.key().encode(), headers=to_headers(event.meta())
+                )
+            )
+            if len(pending) >= 500:
+                await asyncio.gather(*pending)
+                pending.clear()
+        await asyncio.gather(*pending)
+    finally:
+        await producer.stop()

@@ -1,0 +1,342 @@
+"""The offered load: registrations at a fixed rate across the cities, and the caseworkers behind them.
+
+Registrations are sent open-loop (each at its scheduled time, whether earlier ones have answered
+or not), so a slow system shows as latency rather than as a lower offered rate. Beside them the
+bench acts as caseworkers: it accepts each participant's first proposal (read from the matches
+topic, as a frontend's notifications would be), then confirms and starts every placement it
+finds proposed. A watcher polls reporting's database for when each participant became visible
+there as registered and as placed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import resource
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+import httpx
+from aiokafka import AIOKafkaConsumer
+from aiokafka.structs import TopicPartition
+
+from mile_devstack.demo import PLUMBER, Person, employer_request, participant_request, vacancy_request
+from mile_schemas import MATCHES, MatchProposed, from_headers, parse_event
+
+from .infra import Platform
+
+# One language per city, so each participant fits exactly their own city's vacancies.
+LANGUAGES = ("it", "es", "de", "el", "pt", "fr", "nl", "pl", "ro", "sv")
+POSITIONS = 1000  # the most one vacancy may have
+WATCH_INTERVAL_S = 0.05
+# Requests in flight per service; more wait in the bench (and count in their latency). httpx's
+# pool slows down with the square of the requests waiting in it, so they must not wait there.
+IN_FLIGHT = 32
+PLACER_INTERVAL_S = 0.3
+
+
+@dataclass
+class Journey:
+    """One participant's way through the platform, in ``time.monotonic()`` seconds."""
+
+    city: str
+    sent: float
+    committed: float | None = None
+    registered_seen: float | None = None
+    accepted: bool = False
+    placement_started: bool = False
+    placed_seen: float | None = None
+
+
+@dataclass
+class LoadResult:
+    offered: int
+    rate: float
+    journeys: dict[str, Journey]
+    http_ms: list[float]
+    errors: dict[str, int]
+    send_window_s: float
+    bench_cpu_s: float
+    wall_s: float
+    vacancies: dict[str, list[uuid.UUID]]
+
+
+@dataclass
+class _Run:
+    platform: Platform
+    clients: dict[str, httpx.AsyncClient]  # one per service, each with at most IN_FLIGHT requests
+    languages: dict[str, str]
+    journeys: dict[str, Journey] = field(default_factory=dict)
+    http_ms: list[float] = field(default_factory=list)
+    errors: dict[str, int] = field(default_factory=dict)
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    gates: dict[str, asyncio.Semaphore] = field(default_factory=dict)
+    samples: dict[str, str] = field(default_factory=dict)  # the first answer of each kind of failure
+    answered: int = 0  # registrations answered, with success or not
+    unseen: set[str] = field(default_factory=set)  # committed or started, not yet seen in reporting
+    _tokens: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def headers(self, city: str) -> dict[str, str]:
+        """A caseworker of ``city`` (one token per city and run)."""
+        if city not in self._tokens:
+            self._tokens[city] = self.platform.auth(city)
+        return self._tokens[city]
+
+    def spawn(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def post(
+        self, what: str, service: str, path: str, body: dict[str, Any], headers: dict[str, str]
+    ) -> dict[str, Any] | None:
+        try:
+            async with self.gates[service]:
+                response = await self.clients[service].post(
+                    path, json=body, headers={"Idempotency-Key": str(uuid.uuid4()), **headers}
+                )
+        except httpx.HTTPError as exc:
+            self.error(f"{what}: {type(exc).__name__}")
+            return None
+        if response.status_code >= 300:
+            self.error(f"{what}: HTTP {response.status_code}", response.text)
+            return None
+        return response.json()
+
+    def error(self, what: str, detail: str = "") -> None:
+        self.errors[what] = self.errors.get(what, 0) + 1
+        self.samples.setdefault(what, detail[:300])
+
+
+async def run_load(platform: Platform, *, rate: float, seconds: float, settle_s: float) -> LoadResult:
+    """Offer ``rate`` registrations/s for ``seconds``; wait up to ``settle_s`` for the rest to flow.
+
+    Then the bench stops acting and waits up to ``settle_s`` more for every registration it saw
+    committed (and every placement it started) to show in reporting: only what is still missing
+    after that counts as lost.
+    """
+    total = max(len(platform.cities), round(rate * seconds))
+    languages = dict(zip(platform.cities, LANGUAGES, strict=False))
+    limits = httpx.Limits(max_connections=IN_FLIGHT, max_keepalive_connections=IN_FLIGHT)
+    async with AsyncExitStack() as clients:
+        run = _Run(platform, {}, languages)
+        for name in platform.specs:
+            client = httpx.AsyncClient(base_url=platform.url(name), timeout=60.0, limits=limits)
+            run.clients[name] = await clients.enter_async_context(client)
+            run.gates[name] = asyncio.Semaphore(IN_FLIGHT)
+        vacancies = await _open_vacancies(run, math.ceil(total / len(platform.cities) / POSITIONS))
+        decider = await _decider(run)
+        watcher = asyncio.create_task(_watch(run, platform.database_urls["mile_reporting"]))
+        actors = [asyncio.create_task(decider()), asyncio.create_task(_place(run))]
+        cpu_before, wall_before = _cpu_s(), time.monotonic()
+        try:
+            send_window = await _register(run, total, rate)
+            deadline = time.monotonic() + settle_s  # the run is bounded: what has not flowed by then is counted
+            while time.monotonic() < deadline and not (run.answered == total and _all_flowed(run)):
+                await asyncio.sleep(0.2)
+            run.done.set()  # no more requests: what was committed or started may still reach reporting
+            for task in [*actors, *run.tasks]:
+                task.cancel()
+            await asyncio.gather(*actors, *run.tasks, return_exceptions=True)
+            deadline = time.monotonic() + settle_s
+            while time.monotonic() < deadline and run.unseen:
+                await asyncio.sleep(0.2)
+        finally:
+            run.done.set()
+            for task in [watcher, *actors, *run.tasks]:
+                task.cancel()
+            await asyncio.gather(watcher, *actors, *run.tasks, return_exceptions=True)
+        return LoadResult(
+            offered=total,
+            rate=rate,
+            journeys=run.journeys,
+            http_ms=run.http_ms,
+            errors=run.errors,
+            send_window_s=send_window,
+            bench_cpu_s=_cpu_s() - cpu_before,
+            wall_s=time.monotonic() - wall_before,
+            vacancies=vacancies,
+        )
+
+
+async def _open_vacancies(run: _Run, per_city: int) -> dict[str, list[uuid.UUID]]:
+    """Enough room in every city for all its participants, before the first registration."""
+    platform = run.platform
+    opened: dict[str, list[uuid.UUID]] = {}
+    for city in platform.cities:
+        liaison = platform.auth(city, "employer_liaison")
+        employer = await run.post(
+            "register employer",
+            "matching",
+            "/employers",
+            employer_request(f"Plumbers of {city.title()}"),
+            liaison,
+        )
+        if employer is None:
+            raise RuntimeError(f"could not register an employer: {run.samples}")
+        for n in range(per_city):
+            body = vacancy_request(
+                city,
+                employer_id=employer["employer_id"],
+                title=f"Plumbing place {n}",
+                isco08=PLUMBER,
+                positions=POSITIONS,
+                language=run.languages[city],
+            )
+            view = await run.post("open vacancy", "matching", "/vacancies", body, liaison)
+            if view is None:
+                raise RuntimeError(f"could not open a vacancy: {run.samples}")
+            opened.setdefault(city, []).append(uuid.UUID(view["vacancy_id"]))
+    return opened
+
+
+async def _register(run: _Run, total: int, rate: float) -> float:
+    """Send each registration at its time, round-robin over the cities; returns the send window.
+
+    Returns once the last is sent, not answered: a slow system must not stretch the offered rate.
+    """
+    platform, loop = run.platform, asyncio.get_running_loop()
+    surname = f"Bench{platform.run_id}"
+    started = loop.time()
+
+    async def register(i: int) -> None:
+        city = platform.cities[i % len(platform.cities)]
+        person = Person(f"Amina{i}", surname, "1994-03-02", "female", "NG", "refugee", PLUMBER, 3)
+        sent = time.monotonic()
+        body = await run.post(
+            "register",
+            f"intake-{city}",
+            "/participants",
+            participant_request(person, host_language=run.languages[city]),
+            run.headers(city),
+        )
+        run.answered += 1
+        if body is not None:
+            now = time.monotonic()
+            run.http_ms.append((now - sent) * 1000)
+            run.journeys[body["participant_id"]] = Journey(city=city, sent=sent, committed=now)
+            run.unseen.add(body["participant_id"])
+
+    for i in range(total):
+        delay = started + i / rate - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        run.spawn(register(i))
+    return loop.time() - started
+
+
+async def _decider(run: _Run) -> Callable[[], Awaitable[None]]:
+    """A reader of the matches topic from its current end; accepts each participant's first proposal."""
+    platform = run.platform
+    reader = AIOKafkaConsumer(bootstrap_servers=platform.infra.bootstrap, enable_auto_commit=False, group_id=None)
+    await reader.start()
+    partitions = [TopicPartition(MATCHES, p) for p in sorted(reader.partitions_for_topic(MATCHES) or ())]
+    if not partitions:
+        await reader.topics()
+        partitions = [TopicPartition(MATCHES, p) for p in sorted(reader.partitions_for_topic(MATCHES) or ())]
+    reader.assign(partitions)
+    await reader.seek_to_end(*partitions)
+    for tp in partitions:
+        await reader.position(tp)  # fixes "the end" now, before anything is registered
+
+    async def accept(match_id: uuid.UUID, city: str) -> None:
+        await run.post(
+            "accept", "matching", f"/matches/{match_id}/decision", {"decision": "accepted"}, run.headers(city)
+        )
+
+    async def decide() -> None:
+        try:
+            while not run.done.is_set():
+                for records in (await reader.getmany(timeout_ms=200, max_records=1000)).values():
+                    for record in records:
+                        meta, _ = from_headers(record.headers or ())
+                        if meta.type != MatchProposed.event_type:
+                            continue
+                        event = parse_event(meta.type, record.value or b"")
+                        assert isinstance(event, MatchProposed)
+                        journey = run.journeys.get(str(event.participant_id))
+                        if journey is not None and not journey.accepted:
+                            journey.accepted = True
+                            run.spawn(accept(event.match_id, event.city))
+        finally:
+            await reader.stop()
+
+    return decide
+
+
+async def _place(run: _Run) -> None:
+    """Confirm and start every proposed placement (once placement knows the vacancy's kind)."""
+    platform = run.platform
+    terms = {"contract_type": "traineeship", "start_date": "2027-01-11", "weekly_hours": 30}
+    handled: set[str] = set()
+
+    async def confirm_and_start(placement: dict[str, Any], headers: dict[str, str]) -> None:
+        path = f"/placements/{placement['placement_id']}"
+        if await run.post("confirm", "placement", f"{path}/confirm", terms, headers) is None:
+            return
+        if await run.post("start", "placement", f"{path}/start", {}, headers) is not None:
+            journey = run.journeys.get(placement["participant_id"])
+            if journey is not None:
+                journey.placement_started = True
+                run.unseen.add(placement["participant_id"])
+
+    while not run.done.is_set():
+        for city in platform.cities:
+            headers = run.headers(city)
+            try:
+                response = await run.clients["placement"].get(
+                    "/placements", params={"state": "proposed", "limit": 500}, headers=headers
+                )
+            except httpx.HTTPError as exc:
+                run.error(f"list placements: {type(exc).__name__}")
+                continue
+            for placement in response.json() if response.status_code == 200 else ():
+                if placement["kind"] is not None and placement["placement_id"] not in handled:
+                    handled.add(placement["placement_id"])
+                    run.spawn(confirm_and_start(placement, headers))
+        await asyncio.sleep(PLACER_INTERVAL_S)
+
+
+async def _watch(run: _Run, reporting_url: str) -> None:
+    """Note when each participant first shows in reporting's funnel as registered, then as placed."""
+    conn = await asyncpg.connect(reporting_url)
+    try:
+        while True:  # until cancelled, after the last request had its chance to flow
+            waiting = [uuid.UUID(pid) for pid in run.unseen]
+            if waiting:
+                rows = await conn.fetch(
+                    """SELECT participant_id, stage FROM funnel_stages
+                       WHERE participant_id = ANY($1::uuid[]) AND stage IN ('registered', 'placed')""",
+                    waiting,
+                )
+                now = time.monotonic()
+                for row in rows:
+                    journey = run.journeys[str(row["participant_id"])]
+                    if row["stage"] == "registered" and journey.registered_seen is None:
+                        journey.registered_seen = now
+                    elif row["stage"] == "placed" and journey.placed_seen is None:
+                        journey.placed_seen = now
+                for pid in map(str, waiting):
+                    journey = run.journeys[pid]
+                    if journey.registered_seen is not None and (
+                        journey.placed_seen is not None or not journey.placement_started
+                    ):
+                        run.unseen.discard(pid)
+            await asyncio.sleep(WATCH_INTERVAL_S)
+    finally:
+        await conn.close()
+
+
+def _all_flowed(run: _Run) -> bool:
+    return all(j.registered_seen is not None and j.placed_seen is not None for j in run.journeys.values())
+
+
+def _cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime

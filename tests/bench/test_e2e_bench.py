@@ -1,0 +1,60 @@
+"""The end-to-end benchmark at its smoke size, so it cannot rot.
+
+It runs as a user runs it (``python -m bench.e2e``), pointed at this session's broker and
+PostgreSQL (Apache Kafka in CI's second pass) through the variables it documents, and must
+account for every registration and report every figure. No speed is asserted here.
+"""
+
+import asyncio
+import json
+import os
+import random
+import string
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mile_devstack.databases import PostgresServer
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def test_smoke_run_loses_nothing_and_reports_every_figure(
+    kafka_bootstrap: str, kafka_idempotence: bool, postgres_server: PostgresServer
+) -> None:
+    env = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "MILE_KAFKA_IDEMPOTENCE": "true" if kafka_idempotence else "false",
+        "MILE_DATABASE_URL": postgres_server.url("postgres"),
+    }
+    city = "".join(random.choices(string.ascii_lowercase, k=8))  # other tests never read its topic
+    bench = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.e2e", "--size", "smoke", "--city", city,
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await bench.communicate()
+    assert bench.returncode == 0, err.decode()[-4000:]
+
+    report, figures_line = out.decode().rstrip().rsplit("\n", 1)
+    assert figures_line.startswith("FIGURES ")
+    figures = {row["figure"]: row for row in json.loads(figures_line.removeprefix("FIGURES "))}
+    offered = figures["offered registrations"]["value"].rsplit("(", 1)[1].rstrip(")")
+    assert figures["intake commits (HTTP 201)"]["met"] is True, figures["intake commits (HTTP 201)"]
+    assert figures["lost"]["met"] is True, figures["lost"]
+    placed = figures["intake commit → placed in reporting (with the bench's accept, confirm, start)"]
+    assert placed["value"].startswith(f"{offered} placed;"), placed  # every one went the whole way
+    backlogs = [row for name, row in figures.items() if "backlog" in name]
+    assert sorted(name.split()[0] for name in figures if "backlog" in name) == ["matching", "placement", "reporting"]
+    for row in backlogs:
+        assert "nan" not in row["value"] and "% of raw" in row["value"], row
+        assert row["met"] in (True, False)
+    peaks = dict(item.rsplit(" ", 1) for item in figures["peak RSS per service process (MB)"]["value"].split(", "))
+    assert set(peaks) == {f"intake-{city}", "matching", "placement", "reporting"}
+    assert all(float(mb) > 0 for mb in peaks.values()), peaks
+    for figure in ("intake commits (HTTP 201)", "sustained throughput, intake → reporting"):
+        assert "raw " in figures[figure]["baseline"], figures[figure]  # each beside its same-run baseline
+    assert f"| {figures['lost']['figure']} |" in report

@@ -8,7 +8,7 @@ from html import escape
 
 from mile_reporting.i18n import text
 from mile_reporting.indicators import LANGUAGES
-from mile_reporting.report import Figure, IndicatorReport, IndicatorTable, Trend
+from mile_reporting.report import Cell, Figure, IndicatorReport, IndicatorTable, Outcomes, Trend, Trends
 
 _ZERO = Figure(value=0, display="0")
 _BAR = "#2f6db5"
@@ -61,10 +61,11 @@ def _progress(table: IndicatorTable, width: int = 520) -> str:
     )
 
 
-def _trend(trend: Trend, width: int = 640, height: int = 160) -> str:
+def _trend(trend: Trend, width: int = 400, height: int = 120) -> str:
     months = trend.months[-24:]
+    table = f"trend:{trend.stage}"
     if not months:
-        return "<p>0</p>"
+        return f'<p data-table="{escape(table)}" data-category="total">{escape(trend.total.display)}</p>'
     top = max(_value(m) for m in months) or 1
     step = min(48.0, (width - 20) / len(months))
     parts = [f'<svg role="img" width="{width}" height="{height + 40}" aria-label="{escape(trend.label)}">']
@@ -75,7 +76,8 @@ def _trend(trend: Trend, width: int = 640, height: int = 160) -> str:
             f'<rect x="{x:.1f}" y="{height - h:.1f}" width="{step * 0.7:.1f}" height="{h:.1f}" fill="{_BAR}"/>'
         )
         parts.append(
-            f'<text x="{x:.1f}" y="{height - h - 4:.1f}" data-table="trend" data-category="{escape(month.category)}">'
+            f'<text x="{x:.1f}" y="{height - h - 4:.1f}" data-table="{escape(table)}"'
+            f' data-category="{escape(month.category)}">'
             f"{escape(month.display)}</text>"
         )
         parts.append(f'<text x="{x:.1f}" y="{height + 16}">{escape(month.label)}</text>')
@@ -83,9 +85,49 @@ def _trend(trend: Trend, width: int = 640, height: int = 160) -> str:
     return "".join(parts)
 
 
-def render(indicators: IndicatorReport, stages: IndicatorReport, trend: Trend) -> str:
+def _outcomes(outcomes: Outcomes) -> str:
+    """Training hours by course type, why training and placements ended early, follow-up coverage."""
+    lang = outcomes.lang
+    hours = [
+        (
+            h.category,
+            h.label,
+            Figure(value=h.hours, display=str(h.hours) if h.hours is not None else h.participants.display),
+        )
+        for h in outcomes.training_hours
+    ]
+    coverage = outcomes.follow_up_coverage
+    states = [(c.category, c.label, Figure(value=c.value, display=c.display)) for c in coverage.states]
+    percent = "" if coverage.recorded_percent is None else f"{coverage.recorded_percent:g} %"
+    parts = [
+        f"<h3>{escape(text('training_hours', lang))} ({escape(text('hours', lang))})</h3>",
+        _bars(hours, table="training_hours", width=520, label_w=220) if hours else "<p>0</p>",
+        f"<h3>{escape(text('training_drop_out_reasons', lang))}</h3>",
+        _reasons(outcomes.training_drop_out_reasons, "training_drop_out_reasons"),
+        f"<h3>{escape(text('drop_out_reasons', lang))}</h3>",
+        _reasons(outcomes.drop_out_reasons, "drop_out_reasons"),
+        f"<h3>{escape(text('follow_up_coverage', lang))}</h3>",
+        f'<p>{escape(text("due", lang))}: <b data-table="follow_up_coverage" data-category="due">'
+        f"{escape(coverage.due.display)}</b> — {escape(text('recorded_percent', lang))}: "
+        f'<b data-table="follow_up_coverage" data-category="recorded_percent">{escape(percent or "–")}</b></p>',
+        _bars(states, table="follow_up_coverage", width=520, label_w=220),
+    ]
+    return "".join(parts)
+
+
+def _reasons(cells: list[Cell], table: str) -> str:
+    if not cells:
+        return "<p>0</p>"
+    rows = [(c.category, c.label, Figure(value=c.value, display=c.display)) for c in cells]
+    return _bars(rows, table=table, width=520, label_w=220)
+
+
+def render(indicators: IndicatorReport, stages: IndicatorReport, outcomes: Outcomes, trends: Trends) -> str:
     lang = indicators.lang
-    cities = sorted({cell.category for table in stages.indicators for cell in table.cells})
+    # A city's own dashboard shows its funnel even before its first event.
+    cities = (
+        [stages.city] if stages.city else sorted({cell.category for table in stages.indicators for cell in table.cells})
+    )
     targets = [t for t in indicators.indicators if t.target]
     others = [t for t in indicators.indicators if not t.target]
     funnels = []
@@ -100,14 +142,17 @@ def render(indicators: IndicatorReport, stages: IndicatorReport, trend: Trend) -
         f"<p>{escape(t.label)} — {escape(text('target', lang))}: {t.target}</p>{_progress(t)}" for t in targets
     )
     common_rows = [(t.id, t.label, t.total) for t in others]
+    months = "".join(f"<div><h3>{escape(trend.label)}</h3>{_trend(trend)}</div>" for trend in trends.stages)
     links = "".join(f'<a href="?lang={code}" hreflang="{code}">{code}</a>' for code in LANGUAGES)
+    title = text("title", lang) + (f" — {text(indicators.city, lang)}" if indicators.city else "")
     return f"""<!doctype html>
-<html lang="{lang}"><head><meta charset="utf-8"><title>{escape(text("title", lang))}</title>
+<html lang="{lang}"><head><meta charset="utf-8"><title>{escape(title)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"><style>{_STYLE}</style></head>
-<body><h1>{escape(text("title", lang))}</h1><nav>{links}</nav>
+<body><h1>{escape(title)}</h1><nav>{links}</nav>
 <section><h2>{escape(text("progress", lang))}</h2>{progress}
-{_bars(common_rows, table="indicators", width=820, label_w=520)}</section>
+{_bars(common_rows, table="indicators", width=920, label_w=620)}</section>
 <section><h2>{escape(text("funnel", lang))}</h2><div class="cities">{"".join(funnels)}</div></section>
-<section><h2>{escape(trend.label)}</h2>{_trend(trend)}</section>
+<section><h2>{escape(text("outcomes", lang))}</h2>{_outcomes(outcomes)}</section>
+<section><h2>{escape(text("trends", lang))}</h2><div class="cities">{months}</div></section>
 <p class="note">{escape(text("suppressed", lang))}</p>
 </body></html>"""

@@ -5,17 +5,20 @@ earliest time per participant and stage; replays, duplicates and out-of-order
 arrival then cannot change the result.
 """
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from enum import StrEnum
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from mile_schemas import (
     AssessmentCompleted,
     ConsentChanged,
     Event,
+    FollowUpDue,
+    FollowUpMissed,
     FollowUpRecorded,
+    GuidanceSessionRecorded,
     MatchDecided,
     MatchDecision,
     ParticipantErased,
@@ -24,6 +27,9 @@ from mile_schemas import (
     PlacementEnded,
     PlacementOutcome,
     PlacementStarted,
+    TrainingEnded,
+    TrainingEnrolled,
+    TrainingOutcome,
 )
 
 
@@ -32,6 +38,8 @@ class Stage(StrEnum):
 
     REGISTERED = "registered"
     ASSESSED = "assessed"
+    IN_TRAINING = "in_training"
+    TRAINED = "trained"
     MATCHED = "matched"
     PLACED = "placed"
     COMPLETED = "completed"
@@ -48,6 +56,8 @@ FOLLOW_UP_MONTHS = 6
 FUNNEL_EVENTS: tuple[type[Event], ...] = (
     ParticipantRegistered,
     AssessmentCompleted,
+    TrainingEnrolled,
+    TrainingEnded,
     MatchDecided,
     PlacementStarted,
     PlacementEnded,
@@ -56,56 +66,89 @@ FUNNEL_EVENTS: tuple[type[Event], ...] = (
 )
 """Events the funnel reads."""
 
-PROJECTED_EVENTS: tuple[type[Event], ...] = (*FUNNEL_EVENTS, ParticipantProfileUpdated, ConsentChanged)
+PROJECTED_EVENTS: tuple[type[Event], ...] = (
+    *FUNNEL_EVENTS,
+    ParticipantProfileUpdated,
+    ConsentChanged,
+    GuidanceSessionRecorded,
+    FollowUpDue,
+    FollowUpMissed,
+)
 """Events any projection reads; every other event type is skipped by the consumer."""
 
 # A placement ending like this means the participant went through the whole model.
 _SUCCESSFUL_OUTCOMES = frozenset({PlacementOutcome.COMPLETED, PlacementOutcome.CONVERTED_TO_EMPLOYMENT})
 
 
-@dataclass(frozen=True)
-class StageReached:
+class StageReached(NamedTuple):  # a tuple: thousands are made per batch, cheaply
     participant_id: UUID
     city: str
     stage: Stage
     reached_at: datetime
 
 
-@dataclass(frozen=True)
-class FunnelChanges:
+class FunnelChanges(NamedTuple):
     """What a batch of events does to the funnel: stages reached, participants erased."""
 
     reached: tuple[StageReached, ...]  # at most one per (participant, stage): the earliest, in key order
     erased: frozenset[UUID]
 
 
+def _accepted(event: MatchDecided) -> StageReached | None:
+    if event.decision is MatchDecision.ACCEPTED:
+        return StageReached(event.participant_id, event.city, Stage.MATCHED, event.decided_at)
+    return None
+
+
+def _completed(event: PlacementEnded) -> StageReached | None:
+    if event.outcome in _SUCCESSFUL_OUTCOMES:
+        return StageReached(event.participant_id, event.city, Stage.COMPLETED, event.ended_at)
+    return None
+
+
+def _trained(event: TrainingEnded) -> StageReached | None:
+    if event.outcome is TrainingOutcome.COMPLETED:
+        return StageReached(event.participant_id, event.city, Stage.TRAINED, event.ended_at)
+    return None
+
+
+def _employed(event: FollowUpRecorded) -> StageReached | None:
+    if event.employed and event.offset_months == FOLLOW_UP_MONTHS:
+        return StageReached(event.participant_id, event.city, Stage.EMPLOYED_6M, event.recorded_at)
+    return None
+
+
+# Dispatch on the exact type: one dictionary look-up per event instead of a chain of pattern tests.
+_RULES: dict[type[Event], Callable[..., StageReached | None]] = {
+    ParticipantRegistered: lambda e: StageReached(e.participant_id, e.city, Stage.REGISTERED, e.registered_at),
+    AssessmentCompleted: lambda e: StageReached(e.participant_id, e.city, Stage.ASSESSED, e.completed_at),
+    TrainingEnrolled: lambda e: StageReached(e.participant_id, e.city, Stage.IN_TRAINING, e.enrolled_at),
+    TrainingEnded: _trained,
+    MatchDecided: _accepted,
+    PlacementStarted: lambda e: StageReached(e.participant_id, e.city, Stage.PLACED, e.started_at),
+    PlacementEnded: _completed,
+    FollowUpRecorded: _employed,
+}
+
+
 def stage_reached(event: Event) -> StageReached | None:
     """The stage ``event`` shows its participant reached, or None when it shows none."""
-    match event:
-        case ParticipantRegistered():
-            return StageReached(event.participant_id, event.city, Stage.REGISTERED, event.registered_at)
-        case AssessmentCompleted():
-            return StageReached(event.participant_id, event.city, Stage.ASSESSED, event.completed_at)
-        case MatchDecided(decision=MatchDecision.ACCEPTED):
-            return StageReached(event.participant_id, event.city, Stage.MATCHED, event.decided_at)
-        case PlacementStarted():
-            return StageReached(event.participant_id, event.city, Stage.PLACED, event.started_at)
-        case PlacementEnded() if event.outcome in _SUCCESSFUL_OUTCOMES:
-            return StageReached(event.participant_id, event.city, Stage.COMPLETED, event.ended_at)
-        case FollowUpRecorded(employed=True) if event.offset_months == FOLLOW_UP_MONTHS:
-            return StageReached(event.participant_id, event.city, Stage.EMPLOYED_6M, event.recorded_at)
-    return None
+    rule = _RULES.get(type(event))
+    return rule(event) if rule is not None else None
 
 
 def funnel_changes(events: Iterable[Event]) -> FunnelChanges:
     """Reduce a batch to the earliest time per participant and stage, plus the erasures."""
     earliest: dict[tuple[UUID, Stage], StageReached] = {}
     erased: set[UUID] = set()
+    rules = _RULES
     for event in events:
-        if isinstance(event, ParticipantErased):
-            erased.add(event.participant_id)
+        rule = rules.get(type(event))
+        if rule is None:
+            if type(event) is ParticipantErased:
+                erased.add(event.participant_id)  # type: ignore[attr-defined]  # checked just above
             continue
-        reached = stage_reached(event)
+        reached = rule(event)
         if reached is None:
             continue
         key = (reached.participant_id, reached.stage)
@@ -113,5 +156,10 @@ def funnel_changes(events: Iterable[Event]) -> FunnelChanges:
         if known is None or reached.reached_at < known.reached_at:
             earliest[key] = reached
     # Key order: concurrent batches then lock shared rows in the same order and cannot deadlock.
-    reached = tuple(earliest[key] for key in sorted(earliest))
-    return FunnelChanges(reached=reached, erased=frozenset(erased))
+    ordered = sorted(earliest, key=uuid_first)
+    return FunnelChanges(reached=tuple(earliest[key] for key in ordered), erased=frozenset(erased))
+
+
+def uuid_first(key: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Sort key of a tuple led by a UUID: its integer, so sorting compares in C, not ``UUID.__lt__``."""
+    return (key[0].int, *key[1:])

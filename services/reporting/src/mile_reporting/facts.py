@@ -6,10 +6,11 @@ assessment time, drop-outs by placement.
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 from uuid import UUID
 
+from mile_reporting.domain import uuid_first
 from mile_schemas import (
     AssessmentCompleted,
     ConsentChanged,
@@ -26,18 +27,32 @@ from mile_schemas import (
 UNSPECIFIED_REASON = "unspecified"
 
 
-@dataclass(frozen=True)
-class StatisticsSnapshot:
+class StatisticCodes(NamedTuple):
+    """The attributes reporting breaks indicators down by, as codes (plain strings travel cheaply)."""
+
+    sex: str
+    age_band: str
+    legal_status: str
+    recognition: str | None
+
+
+class StatisticsSnapshot(NamedTuple):
     """What statistics consent lets reporting know of a participant; None = nothing (no consent)."""
 
     participant_id: UUID
     city: str
-    attributes: StatisticalAttributes | None
+    attributes: StatisticCodes | None
     as_of: datetime
 
 
-@dataclass(frozen=True)
-class LanguageLevel:
+def _codes(attributes: StatisticalAttributes | None) -> StatisticCodes | None:
+    if attributes is None:
+        return None
+    recognition = attributes.recognition.value if attributes.recognition else None
+    return StatisticCodes(attributes.sex.value, attributes.age_band.value, attributes.legal_status.value, recognition)
+
+
+class LanguageLevel(NamedTuple):
     """A tested level in one language: the lowest of its four skills, 1 (A1) to 6 (C2)."""
 
     participant_id: UUID
@@ -47,8 +62,7 @@ class LanguageLevel:
     rank: int
 
 
-@dataclass(frozen=True)
-class DropOut:
+class DropOut(NamedTuple):
     placement_id: UUID
     participant_id: UUID
     city: str
@@ -56,8 +70,7 @@ class DropOut:
     ended_at: datetime
 
 
-@dataclass(frozen=True)
-class FactChanges:
+class FactChanges(NamedTuple):
     statistics: tuple[StatisticsSnapshot, ...]  # newest per participant, in key order
     levels: tuple[LanguageLevel, ...]  # one per (participant, language, time), in key order
     drop_outs: tuple[DropOut, ...]  # one per placement, in key order
@@ -65,41 +78,42 @@ class FactChanges:
 
 def statistics_snapshot(event: Event) -> StatisticsSnapshot | None:
     """The statistics ``event`` states, or None when it says nothing about them."""
-    match event:
-        case ParticipantRegistered():
-            return StatisticsSnapshot(event.participant_id, event.city, event.statistics, event.registered_at)
-        case ParticipantProfileUpdated():
-            return StatisticsSnapshot(event.participant_id, event.city, event.statistics, event.updated_at)
-        case ConsentChanged(purpose=ConsentPurpose.STATISTICS):
-            given = event.status is ConsentStatus.GIVEN
-            # Withdrawn or expired consent: reporting forgets the attributes (fail-closed).
-            attributes = event.statistics if given else None
-            return StatisticsSnapshot(event.participant_id, event.city, attributes, event.changed_at)
+    kind = type(event)
+    if kind is ParticipantRegistered:
+        return StatisticsSnapshot(event.participant_id, event.city, _codes(event.statistics), event.registered_at)  # type: ignore[attr-defined]
+    if kind is ParticipantProfileUpdated:
+        return StatisticsSnapshot(event.participant_id, event.city, _codes(event.statistics), event.updated_at)  # type: ignore[attr-defined]
+    if kind is ConsentChanged and event.purpose is ConsentPurpose.STATISTICS:  # type: ignore[attr-defined]
+        given = event.status is ConsentStatus.GIVEN  # type: ignore[attr-defined]
+        # Withdrawn or expired consent: reporting forgets the attributes (fail-closed).
+        attributes = _codes(event.statistics) if given else None  # type: ignore[attr-defined]
+        return StatisticsSnapshot(event.participant_id, event.city, attributes, event.changed_at)  # type: ignore[attr-defined]
     return None
 
 
-def language_levels(event: Event) -> list[LanguageLevel]:
+def language_levels(event: AssessmentCompleted) -> list[LanguageLevel]:
     """Levels a tested language assessment found; self-declared levels do not count."""
-    if not isinstance(event, AssessmentCompleted):
-        return []
     return [
         LanguageLevel(
             event.participant_id,
             event.city,
             entry.language,
             event.completed_at,
-            min(level.rank for level in (entry.listening, entry.reading, entry.speaking, entry.writing)),
+            min(entry.listening.rank, entry.reading.rank, entry.speaking.rank, entry.writing.rank),
         )
         for entry in event.languages
         if entry.tested
     ]
 
 
-def drop_out(event: Event) -> DropOut | None:
-    if isinstance(event, PlacementEnded) and event.outcome is PlacementOutcome.DROPPED_OUT:
+def drop_out(event: PlacementEnded) -> DropOut | None:
+    if event.outcome is PlacementOutcome.DROPPED_OUT:
         reason = event.reason or UNSPECIFIED_REASON
         return DropOut(event.placement_id, event.participant_id, event.city, reason, event.ended_at)
     return None
+
+
+_STATISTICS_EVENTS = (ParticipantRegistered, ParticipantProfileUpdated, ConsentChanged)
 
 
 def fact_changes(events: Iterable[Event]) -> FactChanges:
@@ -108,18 +122,26 @@ def fact_changes(events: Iterable[Event]) -> FactChanges:
     levels: dict[tuple[UUID, str, datetime], LanguageLevel] = {}
     drop_outs: dict[UUID, DropOut] = {}
     for event in events:
-        snapshot = statistics_snapshot(event)
-        if snapshot is not None:
-            known = newest.get(snapshot.participant_id)
-            if known is None or snapshot.as_of >= known.as_of:
-                newest[snapshot.participant_id] = snapshot
-        for level in language_levels(event):
-            levels[(level.participant_id, level.language, level.assessed_at)] = level
-        dropped = drop_out(event)
-        if dropped is not None:
-            drop_outs[dropped.placement_id] = dropped
+        kind = type(event)
+        if kind in _STATISTICS_EVENTS:
+            snapshot = statistics_snapshot(event)
+            if snapshot is not None:
+                known = newest.get(snapshot.participant_id)
+                if known is None or snapshot.as_of >= known.as_of:
+                    newest[snapshot.participant_id] = snapshot
+        elif kind is AssessmentCompleted:
+            for level in language_levels(event):  # type: ignore[arg-type]  # checked just above
+                levels[(level.participant_id, level.language, level.assessed_at)] = level
+        elif kind is PlacementEnded:
+            dropped = drop_out(event)  # type: ignore[arg-type]  # checked just above
+            if dropped is not None:
+                drop_outs[dropped.placement_id] = dropped
     return FactChanges(
-        statistics=tuple(newest[key] for key in sorted(newest)),
-        levels=tuple(levels[key] for key in sorted(levels)),
-        drop_outs=tuple(drop_outs[key] for key in sorted(drop_outs)),
+        statistics=tuple(newest[key] for key in sorted(newest, key=_int)),
+        levels=tuple(levels[key] for key in sorted(levels, key=uuid_first)),
+        drop_outs=tuple(drop_outs[key] for key in sorted(drop_outs, key=_int)),
     )
+
+
+def _int(key: UUID) -> int:
+    return key.int

@@ -4,21 +4,31 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from mile_reporting import domain, facts, repository
+from mile_reporting import repository
+from mile_reporting.batch import Changes, changes
 from mile_schemas import Event
 
 
 async def project(conn: asyncpg.Connection, events: Sequence[Event]) -> None:
-    """Record stages and facts first, then erasures, so an erasure also unlinks stages from its own batch."""
-    changes = domain.funnel_changes(events)
-    if changes.reached:
-        await repository.record_stages(conn, changes.reached)
-    found = facts.fact_changes(events)
-    if found.statistics:
-        await repository.record_statistics(conn, found.statistics)
-    if found.levels:
-        await repository.record_language_levels(conn, found.levels)
-    if found.drop_outs:
-        await repository.record_drop_outs(conn, found.drop_outs)
-    if changes.erased:
-        await repository.unlink_participants(conn, changes.erased)
+    await apply(conn, changes(events))
+
+
+async def apply(conn: asyncpg.Connection, found: Changes) -> None:
+    """Record stages and facts first, then erasures, so an erasure also unlinks rows from its own batch."""
+    funnel, facts, measures = found
+    if funnel.reached:
+        await repository.record_stages(conn, funnel.reached)
+    if facts.statistics:
+        await repository.record_statistics(conn, facts.statistics)
+    if facts.levels:
+        await repository.record_language_levels(conn, facts.levels)
+    if facts.drop_outs:
+        await repository.record_drop_outs(conn, facts.drop_outs)
+    if measures.received:
+        await repository.record_measures(conn, measures.received)
+    if measures.trainings:
+        await repository.record_training_endings(conn, measures.trainings)
+    if measures.follow_ups:
+        await repository.record_follow_ups(conn, measures.follow_ups)
+    if funnel.erased:
+        await repository.unlink_participants(conn, funnel.erased)

@@ -3,6 +3,7 @@
 from fastapi import FastAPI
 
 from mile_platform.app import service_app
+from mile_platform.auth import setup_auth
 from mile_reporting.api import router
 from mile_reporting.gauges import with_gauges
 from mile_reporting.indicators import load_indicators
@@ -22,6 +23,7 @@ def create_app() -> FastAPI:
         routers=[router],
         consumer=consumer,
     )
+    setup_auth(app)
     app.state.indicators = indicators
     app.router.lifespan_context = with_gauges(app.router.lifespan_context, settings.gauges_interval_s)
     return app

@@ -1,31 +1,37 @@
 """Rebuild: replay every topic reporting reads, from the beginning, into a fresh projection.
 
 Reads with a plain consumer (no group, nothing committed) until it has passed the end offsets
-seen at the start and finds nothing more, and applies batches with the live consumer's handler.
-The projections are idempotent (earliest stage, newest statistics, keyed levels and drop-outs), so the result
-equals the live one without an inbox.
+seen at the start and finds nothing more. Worker processes check and parse each batch exactly as
+the live consumer does and reduce it with the same rules (``batch.changes``); this process applies
+the reductions in order with the live handler's ``apply``. The projections are idempotent (earliest
+stage, newest statistics, keyed levels and drop-outs), so the result equals the live one without an inbox.
 
     uv run mile-reporting-rebuild --database-url postgresql://.../mile_reporting_rebuilt
 """
 
 import argparse
 import asyncio
+import multiprocessing
+import os
 import sys
 import time
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer
-from aiokafka.structs import ConsumerRecord, TopicPartition
+from aiokafka.structs import TopicPartition
 
 from mile_platform.broker import client_options, topic_partitions
 from mile_platform.migrations import apply_migrations
 from mile_platform.settings import KafkaSettings
-from mile_reporting import handlers
+from mile_reporting import batch, handlers
 from mile_reporting.subscribers import TOPICS_PATTERN, consumer
 from mile_schemas import Event, city_of_participants_topic, from_headers, parse_event
 
 TYPE_HEADER = "ce_type"
+DEFAULT_WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 
 class NotFresh(RuntimeError):
@@ -44,23 +50,54 @@ class RebuildResult:
         return self.records / self.seconds if self.seconds else 0.0
 
 
-async def rebuild(database_url: str, kafka: KafkaSettings, *, batch_size: int = 10_000) -> RebuildResult:
+async def rebuild(
+    database_url: str, kafka: KafkaSettings, *, batch_size: int = 20_000, workers: int = DEFAULT_WORKERS
+) -> RebuildResult:
     pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
     try:
         await apply_migrations(pool, ["mile_platform", "mile_reporting"])
         async with pool.acquire() as conn:
             if await conn.fetchval("SELECT EXISTS (SELECT 1 FROM funnel_stages)"):
                 raise NotFresh("the target database already holds a funnel")
-        return await _replay(pool, kafka, batch_size)
+        return await _replay(pool, kafka, batch_size, workers)
     finally:
         await pool.close()
 
 
-async def _replay(pool: asyncpg.Pool, kafka: KafkaSettings, batch_size: int) -> RebuildResult:
-    reader = AIOKafkaConsumer(**client_options(kafka), enable_auto_commit=False, group_id=None)
+Raw = tuple[str, tuple[tuple[str, bytes], ...], bytes | None]
+"""What a worker needs of a record: topic, headers, value (cheap to send to another process)."""
+
+
+async def _replay(pool: asyncpg.Pool, kafka: KafkaSettings, batch_size: int, workers: int) -> RebuildResult:
+    reader = AIOKafkaConsumer(
+        **client_options(kafka),
+        enable_auto_commit=False,
+        group_id=None,
+        # Large fetches: fewer round trips while replaying whole topics.
+        fetch_max_bytes=64 << 20,
+        max_partition_fetch_bytes=16 << 20,
+    )
     await reader.start()
+    loop = asyncio.get_running_loop()
     started = time.perf_counter()
     records = applied = rejected = 0
+    # Parsing and checking every event is the costly part: it runs in worker processes, several batches
+    # at once, while this process fetches and PostgreSQL applies earlier batches, in order. With no
+    # workers it runs here, in a thread, so the event loop still drives the writes meanwhile.
+    decoders = (
+        ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) if workers else None
+    )
+    in_flight: deque[asyncio.Future[tuple[batch.Changes | None, int, int]]] = deque()
+    writing: asyncio.Task[None] | None = None
+
+    async def settle_oldest() -> None:
+        nonlocal applied, rejected, writing
+        found, used, bad = await in_flight.popleft()
+        applied, rejected = applied + used, rejected + bad
+        if writing is not None:
+            await writing
+        writing = asyncio.create_task(_write(pool, found)) if found is not None else None
+
     try:
         partitions = await topic_partitions(client_options(kafka), TOPICS_PATTERN)
         reader.assign(partitions)
@@ -68,28 +105,34 @@ async def _replay(pool: asyncpg.Pool, kafka: KafkaSettings, batch_size: int) -> 
         ends = await reader.end_offsets(partitions)
         # Done once past the end offsets seen at the start and a poll finds nothing more (some
         # brokers, tansu among them, report end offsets per record batch rather than per record).
-        # Batch N is written while batch N+1 is decoded; batches still commit in order.
-        writing: asyncio.Task[None] | None = None
         while True:
             fetched = await reader.getmany(timeout_ms=1000, max_records=batch_size)
-            batch = [record for part in fetched.values() for record in part]
-            if not batch and not await _behind(reader, ends):
+            raw: list[Raw] = [(r.topic, tuple(r.headers or ()), r.value) for part in fetched.values() for r in part]
+            if not raw and not await _behind(reader, ends):
                 break
-            events, bad = _decode(batch)
-            records, applied, rejected = records + len(batch), applied + len(events), rejected + bad
-            if writing is not None:
-                await writing
-            writing = asyncio.create_task(_write(pool, events)) if events else None
+            records += len(raw)
+            if raw:
+                in_flight.append(loop.run_in_executor(decoders, decode_and_reduce, raw))
+            while len(in_flight) > max(workers, 1):
+                await settle_oldest()
+        while in_flight:
+            await settle_oldest()
         if writing is not None:
             await writing
     finally:
+        for future in in_flight:
+            future.cancel()
+        if decoders is not None:
+            decoders.shutdown(cancel_futures=True)
         await reader.stop()
     return RebuildResult(records, applied, rejected, time.perf_counter() - started)
 
 
-async def _write(pool: asyncpg.Pool, events: list[Event]) -> None:
+async def _write(pool: asyncpg.Pool, found: batch.Changes) -> None:
     async with pool.acquire() as conn, conn.transaction():
-        await handlers.project(conn, events)
+        # A rebuild that dies is started again into a fresh database: no need to wait for each flush.
+        await conn.execute("SET LOCAL synchronous_commit = off")
+        await handlers.apply(conn, found)
 
 
 async def _behind(reader: AIOKafkaConsumer, ends: dict[TopicPartition, int]) -> bool:
@@ -99,37 +142,53 @@ async def _behind(reader: AIOKafkaConsumer, ends: dict[TopicPartition, int]) -> 
     return False
 
 
-def _decode(records: list[ConsumerRecord]) -> tuple[list[Event], int]:
-    """The events the live consumer would apply, in order; and how many it would dead-letter."""
+def decode_and_reduce(records: list[Raw]) -> tuple[batch.Changes | None, int, int]:
+    """In a worker: the batch's changes (None if no event applies), events applied and records rejected."""
+    events, rejected = decode(records)
+    return (batch.changes(events) if events else None), len(events), rejected
+
+
+def decode(records: list[Raw]) -> tuple[list[Event], int]:
+    """The events the live consumer would apply, in order; and how many it would dead-letter.
+
+    The same checks as the live consumer (the CloudEvents envelope, the event model, the city of
+    a participants topic), only skipping the envelope of event types no projection reads.
+    """
     events: list[Event] = []
+    append = events.append
     rejected = 0
-    for record in records:
+    handles = consumer.handles
+    cities: dict[str, str | None] = {}
+    for topic, headers, value in records:
+        raw_type = next((raw for name, raw in headers if name == TYPE_HEADER), None)
         try:
-            headers = dict(record.headers or ())
-            event_type = headers.get(TYPE_HEADER, b"").decode()
-            if event_type not in consumer.handles:
+            if raw_type is not None and raw_type.decode() not in handles:
+                continue  # most skipped records are told apart without reading their envelope
+            meta, _ = from_headers(headers)
+            if meta.type not in handles:
                 continue
-            # The full envelope only for events applied: parsing it is slower than the event itself.
-            from_headers(record.headers or ())
-            event = parse_event(event_type, record.value or b"")
+            event = parse_event(meta.type, value or b"")
         except Exception:  # the live consumer dead-letters these; a rebuild counts them
             rejected += 1
             continue
-        city = city_of_participants_topic(record.topic)
+        city = cities[topic] if topic in cities else cities.setdefault(topic, city_of_participants_topic(topic))
         if city is not None and getattr(event, "city", None) != city:
             rejected += 1
             continue
-        events.append(event)
+        append(event)
     return events, rejected
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", required=True, help="a fresh (empty) database for the new projection")
-    parser.add_argument("--batch-size", type=int, default=10_000)
+    parser.add_argument("--batch-size", type=int, default=20_000)
+    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help="processes parsing events; 0: none")
     args = parser.parse_args()
     try:
-        result = asyncio.run(rebuild(args.database_url, KafkaSettings(), batch_size=args.batch_size))
+        result = asyncio.run(
+            rebuild(args.database_url, KafkaSettings(), batch_size=args.batch_size, workers=args.workers)
+        )
     except NotFresh as exc:
         sys.exit(f"refused: {exc}")
     print(

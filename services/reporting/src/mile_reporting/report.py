@@ -6,6 +6,7 @@ those counts in Python, so all tables of a request agree with each other before 
 """
 
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
@@ -117,6 +118,29 @@ _CEFR_IMPROVED = (
 )
 
 
+_SUPPORTED = (
+    """
+    WITH population AS (
+        SELECT participant_id, min(city) AS city FROM support_measures
+        WHERE measure = ANY($4::text[])
+          AND ($2::timestamptz IS NULL OR received_at >= $2) AND ($3::timestamptz IS NULL OR received_at < $3)
+        GROUP BY participant_id
+    )"""
+    + _STATISTICS
+)
+
+# ESF+ counts participants at entry: those who registered in the period and applied for recognition.
+_RECOGNITION = (
+    """
+    WITH population AS (
+        SELECT f.participant_id, f.city FROM funnel_stages f JOIN participant_statistics r USING (participant_id)
+        WHERE f.stage = 'registered' AND r.recognition = ANY($4::text[])
+          AND ($2::timestamptz IS NULL OR f.reached_at >= $2) AND ($3::timestamptz IS NULL OR f.reached_at < $3)
+    )"""
+    + _STATISTICS
+)
+
+
 @dataclass(frozen=True)
 class Counts:
     """Participants of one indicator per (city, sex, age band, legal status)."""
@@ -139,6 +163,11 @@ async def count(conn: asyncpg.Connection, indicator: Indicator, period: Period) 
     legal = [status.value for status in indicator.legal_status]
     if indicator.measure is Measure.CEFR_IMPROVED:
         rows = await conn.fetch(_CEFR_IMPROVED, legal, period.start, period.end)
+    elif indicator.measure is Measure.SUPPORTED:
+        rows = await conn.fetch(_SUPPORTED, legal, period.start, period.end, list(indicator.measures))
+    elif indicator.measure is Measure.RECOGNITION:
+        statuses = [status.value for status in indicator.recognition]
+        rows = await conn.fetch(_RECOGNITION, legal, period.start, period.end, statuses)
     else:
         stage = indicator.stage.value if indicator.stage else None
         without = indicator.without_stage.value if indicator.without_stage else None
@@ -221,29 +250,70 @@ def stage_indicators() -> IndicatorSet:
     )
 
 
-class Trend(BaseModel):
-    """Registrations per calendar month, suppressed like any table (months are its cells)."""
+def city_table(
+    counts: Mapping[tuple[str, str], int], city: str | None, threshold: int
+) -> tuple[privacy.Shown, dict[str, privacy.Shown]]:
+    """A table of categories, counted per (city, category): its total and cells, suppressed like ``publish``.
 
+    Inside one city the total is the city's figure as the table of cities shows it, so no city's
+    table can undo the suppression of another.
+    """
+    by_city: Counter[str] = Counter()
+    cells: Counter[str] = Counter()
+    for (where, category), n in counts.items():
+        by_city[where] += n
+        if city is None or where == city:
+            cells[category] += n
+    if city is None:
+        return privacy.show_total(sum(by_city.values()), threshold), privacy.protect(cells, threshold)
+    total = privacy.protect(by_city, threshold).get(city, privacy.Shown(0, "0"))
+    if total.value is None or by_city[city] == 0:
+        return total, privacy.hide_all(cells)
+    return total, privacy.protect(cells, threshold)
+
+
+class Trend(BaseModel):
+    """Participants reaching one stage per calendar month (by the month they first reached it), suppressed."""
+
+    stage: str
     label: str
     total: Figure
     months: list[Cell]
 
 
-async def registration_trend(conn: asyncpg.Connection, *, threshold: int, lang: str) -> Trend:
-    """All cities together: a city's months would need the city's total as the table of cities shows it."""
+class Trends(BaseModel):
+    city: str | None
+    lang: str
+    threshold: int
+    stages: list[Trend]
+
+
+async def stage_trends(
+    conn: asyncpg.Connection, *, city: str | None, threshold: int, lang: str, stages: Sequence[Stage] = tuple(Stage)
+) -> Trends:
+    """Every stage by month, for all cities together or one city."""
     rows = await conn.fetch(
-        """SELECT to_char(reached_at AT TIME ZONE 'UTC', 'YYYY-MM') AS month, count(*) AS participants
-           FROM funnel_stages WHERE stage = 'registered'
-           GROUP BY 1 ORDER BY 1"""
+        """SELECT stage, city, to_char(reached_at AT TIME ZONE 'UTC', 'YYYY-MM') AS month, count(*) AS participants
+           FROM funnel_stages WHERE stage = ANY($1::text[]) GROUP BY 1, 2, 3""",
+        [stage.value for stage in stages],
     )
-    counts = {row["month"]: row["participants"] for row in rows}
-    total = privacy.show_total(sum(counts.values()), threshold)
-    cells = privacy.protect(counts, threshold)
-    return Trend(
-        label=text("trend", lang),
-        total=Figure(value=total.value, display=total.display),
-        months=[Cell(category=m, label=m, value=cells[m].value, display=cells[m].display) for m in sorted(cells)],
-    )
+    per_stage: dict[str, dict[tuple[str, str], int]] = {stage.value: {} for stage in stages}
+    for row in rows:
+        per_stage[row["stage"]][(row["city"], row["month"])] = row["participants"]
+    trends = []
+    for stage in stages:
+        total, cells = city_table(per_stage[stage.value], city, threshold)
+        trends.append(
+            Trend(
+                stage=stage.value,
+                label=text(stage.value, lang),
+                total=Figure(value=total.value, display=total.display),
+                months=[
+                    Cell(category=m, label=m, value=cells[m].value, display=cells[m].display) for m in sorted(cells)
+                ],
+            )
+        )
+    return Trends(city=city, lang=lang, threshold=threshold, stages=trends)
 
 
 class Duration(BaseModel):
@@ -254,6 +324,23 @@ class Duration(BaseModel):
     p90_days: float | None
 
 
+class TrainingHours(BaseModel):
+    """Hours attended in ended courses of one type; hidden (null) when fewer participants than the threshold."""
+
+    category: str
+    label: str
+    participants: Figure
+    hours: int | None
+
+
+class FollowUpCoverage(BaseModel):
+    """Follow-ups due in the period (counted, not people): recorded, missed or still pending, suppressed."""
+
+    due: Figure
+    states: list[Cell]  # recorded, missed, pending
+    recorded_percent: float | None  # recorded of those settled (recorded + missed); null if either is hidden
+
+
 class Outcomes(BaseModel):
     period: str | None
     city: str | None
@@ -261,6 +348,9 @@ class Outcomes(BaseModel):
     threshold: int
     registration_to_placement: Duration
     drop_out_reasons: list[Cell]
+    training_hours: list[TrainingHours]
+    training_drop_out_reasons: list[Cell]
+    follow_up_coverage: FollowUpCoverage
 
 
 async def outcomes(
@@ -289,6 +379,34 @@ async def outcomes(
         period.start,
         period.end,
     )
+    training = await conn.fetch(
+        """SELECT course_type, count(DISTINCT participant_id) AS participants, sum(hours_attended) AS hours,
+                  count(DISTINCT participant_id) FILTER (WHERE outcome = 'dropped_out') AS dropped
+           FROM training_endings
+           WHERE ($1::text IS NULL OR city = $1)
+             AND ($2::timestamptz IS NULL OR ended_at >= $2) AND ($3::timestamptz IS NULL OR ended_at < $3)
+           GROUP BY course_type""",
+        city,
+        period.start,
+        period.end,
+    )
+    training_reasons = await conn.fetch(
+        """SELECT drop_out_reason AS reason, count(DISTINCT participant_id) AS participants FROM training_endings
+           WHERE outcome = 'dropped_out' AND ($1::text IS NULL OR city = $1)
+             AND ($2::timestamptz IS NULL OR ended_at >= $2) AND ($3::timestamptz IS NULL OR ended_at < $3)
+           GROUP BY drop_out_reason""",
+        city,
+        period.start,
+        period.end,
+    )
+    follow_ups = await conn.fetch(
+        """SELECT city, state, count(*) AS n FROM follow_ups
+           WHERE ($1::timestamptz IS NULL OR coalesce(due_at, settled_at) >= $1)
+             AND ($2::timestamptz IS NULL OR coalesce(due_at, settled_at) < $2)
+           GROUP BY city, state""",
+        period.start,
+        period.end,
+    )
     n = timing["n"] if timing else 0
     enough = n >= threshold
     shown_n = privacy.show_total(n, threshold)
@@ -306,12 +424,55 @@ async def outcomes(
             p90_days=round(timing["p90"], 1) if enough and timing else None,
         ),
         drop_out_reasons=[
-            Cell(
-                category=reason,
-                label=text(reason, lang),
-                value=count if count >= threshold else None,
-                display=str(count) if count >= threshold else privacy.primary_mark(threshold),
-            )
+            Cell(category=reason, label=text(reason, lang), **_alone(count, threshold).model_dump())
             for reason, count in sorted(reason_cells.items())
         ],
+        training_hours=[
+            TrainingHours(
+                category=row["course_type"],
+                label=text(row["course_type"], lang),
+                participants=_alone(row["participants"], threshold),
+                hours=row["hours"] if row["participants"] >= threshold else None,
+            )
+            for row in sorted(training, key=lambda row: row["course_type"])
+        ],
+        training_drop_out_reasons=[
+            Cell(
+                category=row["reason"],
+                label=text(row["reason"], lang),
+                **_alone(row["participants"], threshold).model_dump(),
+            )
+            for row in sorted(training_reasons, key=lambda row: row["reason"])
+        ],
+        follow_up_coverage=coverage(
+            {(row["city"], _FOLLOW_UP_CELLS[row["state"]]): row["n"] for row in follow_ups}, city, threshold, lang
+        ),
+    )
+
+
+_FOLLOW_UP_CELLS = {"recorded": "recorded", "missed": "missed", "due": "pending"}
+
+
+def _alone(count: int, threshold: int) -> Figure:
+    """A figure published on its own (overlapping cells, no total): primary suppression only."""
+    if 0 < count < threshold:
+        return Figure(value=None, display=privacy.primary_mark(threshold))
+    return Figure(value=count, display=str(count))
+
+
+def coverage(counts: Mapping[tuple[str, str], int], city: str | None, threshold: int, lang: str) -> FollowUpCoverage:
+    total, cells = city_table(counts, city, threshold)
+    for state in _FOLLOW_UP_CELLS.values():
+        cells.setdefault(state, privacy.Shown(0, "0"))
+    recorded, missed = cells["recorded"].value, cells["missed"].value
+    percent = None
+    if recorded is not None and missed is not None and recorded + missed > 0:
+        percent = round(100 * recorded / (recorded + missed), 1)
+    return FollowUpCoverage(
+        due=Figure(value=total.value, display=total.display),
+        states=[
+            Cell(category=state, label=text(state, lang), value=cells[state].value, display=cells[state].display)
+            for state in _FOLLOW_UP_CELLS.values()
+        ],
+        recorded_percent=percent,
     )

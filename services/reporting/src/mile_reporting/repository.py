@@ -7,6 +7,7 @@ import asyncpg
 
 from mile_reporting.domain import StageReached
 from mile_reporting.facts import DropOut, LanguageLevel, StatisticsSnapshot
+from mile_reporting.measures import FOLLOW_UP_STATES, FollowUpState, MeasureReceived, TrainingEnding
 
 _NOT_ERASED = "NOT EXISTS (SELECT 1 FROM erased_participants e WHERE e.id_digest = sha256(uuid_send(r.participant_id)))"
 
@@ -59,6 +60,18 @@ async def unlink_participants(conn: asyncpg.Connection, participant_ids: Collect
            levels AS (
                UPDATE language_levels l SET participant_id = fresh.new_id
                FROM fresh WHERE l.participant_id = fresh.old_id
+           ),
+           measures AS (
+               UPDATE support_measures m SET participant_id = fresh.new_id
+               FROM fresh WHERE m.participant_id = fresh.old_id
+           ),
+           trainings AS (
+               UPDATE training_endings t SET participant_id = fresh.new_id
+               FROM fresh WHERE t.participant_id = fresh.old_id
+           ),
+           follow_ups AS (
+               UPDATE follow_ups u SET participant_id = fresh.new_id
+               FROM fresh WHERE u.participant_id = fresh.old_id
            )
            UPDATE drop_outs d SET participant_id = fresh.new_id FROM fresh WHERE d.participant_id = fresh.old_id""",
         ids,
@@ -69,20 +82,22 @@ async def record_statistics(conn: asyncpg.Connection, rows: Sequence[StatisticsS
     """Keep the newest snapshot per participant; ``rows`` holds each participant once."""
     stats = [row.attributes for row in rows]
     await conn.execute(
-        f"""INSERT INTO participant_statistics (participant_id, city, sex, age_band, legal_status, as_of)
-            SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
-                 AS r(participant_id, city, sex, age_band, legal_status, as_of)
+        f"""INSERT INTO participant_statistics (participant_id, city, sex, age_band, legal_status, recognition, as_of)
+            SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $7::text[],
+                                 $6::timestamptz[])
+                 AS r(participant_id, city, sex, age_band, legal_status, recognition, as_of)
             WHERE {_NOT_ERASED}
             ON CONFLICT (participant_id) DO UPDATE SET
                 sex = excluded.sex, age_band = excluded.age_band, legal_status = excluded.legal_status,
-                as_of = excluded.as_of
+                recognition = excluded.recognition, as_of = excluded.as_of
             WHERE participant_statistics.as_of <= excluded.as_of""",
         [row.participant_id for row in rows],
         [row.city for row in rows],
-        [s.sex.value if s else None for s in stats],
-        [s.age_band.value if s else None for s in stats],
-        [s.legal_status.value if s else None for s in stats],
+        [s.sex if s else None for s in stats],
+        [s.age_band if s else None for s in stats],
+        [s.legal_status if s else None for s in stats],
         [row.as_of for row in rows],
+        [s.recognition if s else None for s in stats],
     )
 
 
@@ -113,4 +128,69 @@ async def record_drop_outs(conn: asyncpg.Connection, rows: Sequence[DropOut]) ->
         [row.city for row in rows],
         [row.reason for row in rows],
         [row.ended_at for row in rows],
+    )
+
+
+async def record_measures(conn: asyncpg.Connection, rows: Sequence[MeasureReceived]) -> None:
+    """Keep the first time per participant and measure; ``rows`` holds each pair once."""
+    await conn.execute(
+        f"""INSERT INTO support_measures (participant_id, city, measure, received_at)
+            SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[])
+                 AS r(participant_id, city, measure, received_at)
+            WHERE {_NOT_ERASED}
+            ON CONFLICT (participant_id, measure)
+            DO UPDATE SET received_at = least(support_measures.received_at, excluded.received_at)""",
+        [row.participant_id for row in rows],
+        [row.city for row in rows],
+        [row.measure for row in rows],
+        [row.received_at for row in rows],
+    )
+
+
+async def record_training_endings(conn: asyncpg.Connection, rows: Sequence[TrainingEnding]) -> None:
+    """An enrolment ends once: the first ending recorded stays."""
+    await conn.execute(
+        f"""INSERT INTO training_endings
+                (enrolment_id, participant_id, city, course_type, outcome, hours_attended, drop_out_reason, ended_at)
+            SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::integer[],
+                                 $7::text[], $8::timestamptz[])
+                 AS r(enrolment_id, participant_id, city, course_type, outcome, hours_attended, drop_out_reason,
+                      ended_at)
+            WHERE {_NOT_ERASED}
+            ON CONFLICT DO NOTHING""",
+        [row.enrolment_id for row in rows],
+        [row.participant_id for row in rows],
+        [row.city for row in rows],
+        [row.course_type for row in rows],
+        [row.outcome for row in rows],
+        [row.hours_attended for row in rows],
+        [row.drop_out_reason for row in rows],
+        [row.ended_at for row in rows],
+    )
+
+
+async def record_follow_ups(conn: asyncpg.Connection, rows: Sequence[FollowUpState]) -> None:
+    """A follow-up's state only moves forward (``FOLLOW_UP_STATES``); its due time, once known, stays."""
+    await conn.execute(
+        f"""INSERT INTO follow_ups (follow_up_id, participant_id, city, offset_months, state, due_at, settled_at)
+            SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::smallint[], $5::text[],
+                                 $6::timestamptz[], $7::timestamptz[])
+                 AS r(follow_up_id, participant_id, city, offset_months, state, due_at, settled_at)
+            WHERE {_NOT_ERASED}
+            ON CONFLICT (follow_up_id) DO UPDATE SET
+                due_at = coalesce(follow_ups.due_at, excluded.due_at),
+                state = CASE WHEN array_position($8::text[], excluded.state)
+                                  > array_position($8::text[], follow_ups.state)
+                             THEN excluded.state ELSE follow_ups.state END,
+                settled_at = CASE WHEN array_position($8::text[], excluded.state)
+                                       > array_position($8::text[], follow_ups.state)
+                                  THEN excluded.settled_at ELSE follow_ups.settled_at END""",
+        [row.follow_up_id for row in rows],
+        [row.participant_id for row in rows],
+        [row.city for row in rows],
+        [row.offset_months for row in rows],
+        [row.state for row in rows],
+        [row.due_at for row in rows],
+        [row.settled_at for row in rows],
+        list(FOLLOW_UP_STATES),
     )

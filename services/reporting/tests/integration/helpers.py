@@ -16,16 +16,24 @@ from mile_schemas import (
     AssessmentCompleted,
     CEFRLevel,
     ConsentPurpose,
+    CourseType,
     Event,
+    FollowUpDue,
     FollowUpRecorded,
+    GuidanceKind,
+    GuidanceSessionRecorded,
     LanguageProficiency,
     LegalStatus,
     ParticipantRegistered,
     PlacementEnded,
     PlacementOutcome,
     PlacementStarted,
+    RecognitionStatus,
     Sex,
     StatisticalAttributes,
+    TrainingEnded,
+    TrainingEnrolled,
+    TrainingOutcome,
     VacancyKind,
     encode_event,
     to_headers,
@@ -139,10 +147,25 @@ async def until_json(http: httpx.AsyncClient, path: str, params: dict[str, str],
         raise AssertionError(f"{path} stayed {body}") from None
 
 
-def person(city: str, sex: Sex, status: LegalStatus, *, completes: bool, rises: bool) -> list[Event]:
-    """One participant's journey with statistics consent: a language re-test, optionally a job kept."""
+def person(
+    city: str,
+    sex: Sex,
+    status: LegalStatus,
+    *,
+    completes: bool,
+    rises: bool,
+    trains: bool = False,
+    recognition: RecognitionStatus | None = None,
+) -> list[Event]:
+    """One participant's journey with statistics consent: a language re-test, optionally a job kept.
+
+    ``trains``: a host-language course (40 hours, completed) and a professional guidance session;
+    with ``completes`` also the 6-month follow-up's due notice before its record.
+    """
     pid = uuid.uuid4()
-    stats = StatisticalAttributes(age_band=AgeBand.FROM_25_TO_34, sex=sex, nationality="SY", legal_status=status)
+    stats = StatisticalAttributes(
+        age_band=AgeBand.FROM_25_TO_34, sex=sex, nationality="SY", legal_status=status, recognition=recognition
+    )
     events: list[Event] = [
         ParticipantRegistered(
             participant_id=pid, city=city, registered_at=T0, consents=(ConsentPurpose.STATISTICS,), statistics=stats
@@ -162,19 +185,73 @@ def person(city: str, sex: Sex, status: LegalStatus, *, completes: bool, rises: 
                 languages=(italian,),
             )
         )
+    if trains:
+        events += training(city, pid, CourseType.HOST_LANGUAGE, hours=40)
+        events.append(guidance(city, pid, GuidanceKind.PROFESSIONAL_GUIDANCE))
     if completes:
         ids = {"placement_id": uuid.uuid4(), "match_id": uuid.uuid4(), "vacancy_id": uuid.uuid4()}
         common = {**ids, "participant_id": pid, "city": city}
+        follow_up = {**common, "follow_up_id": uuid.uuid4(), "offset_months": 6}
+        due_at = T0 + timedelta(days=215)
         events += [
             PlacementStarted(**common, kind=VacancyKind.JOB, started_at=T0 + timedelta(days=10)),
             PlacementEnded(**common, outcome=PlacementOutcome.COMPLETED, ended_at=T0 + timedelta(days=40), early=False),
+        ]
+        if trains:
+            events.append(FollowUpDue(**follow_up, due_at=due_at, window_closes_at=due_at + timedelta(days=30)))
+        events += [
             FollowUpRecorded(
-                **common,
-                follow_up_id=uuid.uuid4(),
-                offset_months=6,
+                **follow_up,
                 employed=True,
                 in_education_or_training=False,
                 recorded_at=T0 + timedelta(days=220),
             ),
         ]
     return events
+
+
+def training(
+    city: str,
+    pid: uuid.UUID,
+    course: CourseType,
+    *,
+    hours: int,
+    dropped_out: str | None = None,
+    day: int = 3,
+) -> list[Event]:
+    """An enrolment and its end: completed, or dropped out with the reason code ``dropped_out``."""
+    enrolment = uuid.uuid4()
+    ends = T0 + timedelta(days=day + 30)
+    return [
+        TrainingEnrolled(
+            participant_id=pid,
+            city=city,
+            enrolment_id=enrolment,
+            course_type=course,
+            planned_hours=60,
+            starts_on=(T0 + timedelta(days=day)).date(),
+            enrolled_at=T0 + timedelta(days=day),
+        ),
+        TrainingEnded(
+            participant_id=pid,
+            city=city,
+            enrolment_id=enrolment,
+            course_type=course,
+            outcome=TrainingOutcome.DROPPED_OUT if dropped_out else TrainingOutcome.COMPLETED,
+            hours_attended=hours,
+            drop_out_reason=dropped_out,
+            ended_at=ends,
+        ),
+    ]
+
+
+def guidance(city: str, pid: uuid.UUID, kind: GuidanceKind, day: int = 5) -> GuidanceSessionRecorded:
+    return GuidanceSessionRecorded(
+        participant_id=pid,
+        city=city,
+        session_id=uuid.uuid4(),
+        kind=kind,
+        held_on=(T0 + timedelta(days=day)).date(),
+        minutes=50,
+        recorded_at=T0 + timedelta(days=day),
+    )

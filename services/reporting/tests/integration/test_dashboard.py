@@ -28,7 +28,7 @@ FLAGS = [
 
 async def test_the_dashboard_shows_the_apis_figures(reporting: Reporting) -> None:
     city = reporting.city
-    people = [person(city, Sex.FEMALE, LegalStatus.REFUGEE, completes=i < 5, rises=True) for i in range(9)]
+    people = [person(city, Sex.FEMALE, LegalStatus.REFUGEE, completes=i < 5, rises=True, trains=True) for i in range(9)]
     people += [person(city, Sex.MALE, LegalStatus.OTHER, completes=False, rises=False) for _ in range(3)]
     await publish(reporting.bootstrap, [event_message(e) for journey in people for e in journey])
     # Topics and partitions arrive independently: wait for the last event of every stream.
@@ -46,12 +46,23 @@ async def test_the_dashboard_shows_the_apis_figures(reporting: Reporting) -> Non
     )
     stages = (await reporting.http.get("/reports/stages", params={"lang": "de"})).json()
     indicators = (await reporting.http.get("/reports/indicators", params={"lang": "de"})).json()
-    trend = (await reporting.http.get("/reports/trend")).json()
+    await until_json(
+        reporting.http,
+        "/reports/outcomes",
+        {},
+        lambda b: any(h["category"] == "host_language" for h in b["training_hours"]),
+    )
+    outcomes = (await reporting.http.get("/reports/outcomes", params={"lang": "de"})).json()
+    trends = (await reporting.http.get("/reports/trends", params={"lang": "de"})).json()
 
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         try:
-            page = await browser.new_page(locale="de-DE", viewport={"width": 1280, "height": 1000})
+            page = await browser.new_page(
+                locale="de-DE",
+                viewport={"width": 1280, "height": 1000},
+                extra_http_headers={"Authorization": reporting.http.headers["Authorization"]},
+            )
             await page.goto(f"{reporting.http.base_url}/reports/dashboard")
             shown = {
                 (await node.get_attribute("data-table"), await node.get_attribute("data-category")): (
@@ -72,8 +83,17 @@ async def test_the_dashboard_shows_the_apis_figures(reporting: Reporting) -> Non
     for table in indicators["indicators"]:
         key = (table["id"], "total") if table["target"] else ("indicators", table["id"])
         assert shown[key] == table["total"]["display"]
-    for month in trend["months"][-24:]:
-        assert shown[("trend", month["category"])] == month["display"]
+    for trend in trends["stages"]:
+        for month in trend["months"][-24:]:
+            assert shown[(f"trend:{trend['stage']}", month["category"])] == month["display"]
+    assert shown[("trend:in_training", "2026-03")] == trends["stages"][2]["months"][0]["display"]
+    for hours in outcomes["training_hours"]:
+        expected = str(hours["hours"]) if hours["hours"] is not None else hours["participants"]["display"]
+        assert shown[("training_hours", hours["category"])] == expected
+    coverage = outcomes["follow_up_coverage"]
+    assert shown[("follow_up_coverage", "due")] == coverage["due"]["display"]
+    for state in coverage["states"]:
+        assert shown[("follow_up_coverage", state["category"])] == state["display"]
 
 
 def _cell(body: dict[str, Any], table: str, category: str) -> dict[str, Any]:

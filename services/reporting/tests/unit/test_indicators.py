@@ -13,6 +13,14 @@ def test_the_shipped_definitions_carry_miles_targets() -> None:
     definitions = load_indicators()
     targets = {i.id: i.target for i in definitions.indicators if i.target}
     assert targets == {"full_model": 120, "full_model_refugees": 20, "reached_by_services": 400}
+    measures = {i.id: i.measures for i in definitions.indicators if i.measures}
+    assert measures == {
+        "language_course": ("host_language",),
+        "civic_orientation": ("civic_orientation",),
+        "professional_guidance": ("professional_guidance",),
+    }
+    recognition = definitions.by_id("recognition_applied")
+    assert recognition is not None and [s.value for s in recognition.recognition] == ["requested", "partial", "full"]
     refugees = definitions.by_id("full_model_refugees")
     assert refugees is not None and [s.value for s in refugees.legal_status] == ["refugee"]
 
@@ -27,6 +35,20 @@ def test_the_shipped_definitions_carry_miles_targets() -> None:
             "- {id: a, common: mile, measure: cefr_improved, stage: placed,"
             " labels: {en: A, it: A, es: A, de: A, el: A}}",
             "takes no stage",
+        ),
+        (
+            "- {id: a, common: amif_esf, measure: supported, measures: [juggling],"
+            " labels: {en: A, it: A, es: A, de: A, el: A}}",
+            "unknown measure 'juggling'",
+        ),
+        (
+            "- {id: a, common: amif_esf, measure: supported, labels: {en: A, it: A, es: A, de: A, el: A}}",
+            "measures are named by",
+        ),
+        (
+            "- {id: a, common: amif_esf, measure: recognition, recognition: [],"
+            " labels: {en: A, it: A, es: A, de: A, el: A}}",
+            "at least one status",
         ),
         (
             "- {id: a, common: mile, stage: placed, labels: {en: A, it: A, es: A, de: A, el: A}}\n"

@@ -40,4 +40,9 @@ def test_the_consumer_applies_the_events_of_every_projection() -> None:
         "eu.mile.matching.match_decided.v1",
         "eu.mile.placement.placement_started.v1",
         "eu.mile.placement.placement_ended.v1",
+        "eu.mile.intake.training_enrolled.v1",
+        "eu.mile.intake.training_ended.v1",
+        "eu.mile.intake.guidance_session_recorded.v1",
+        "eu.mile.placement.follow_up_due.v1",
+        "eu.mile.placement.follow_up_missed.v1",
     }

@@ -18,13 +18,20 @@ async def test_demo_data_reaches_the_funnel_of_every_city(platform: Platform) ->
     def token_for(city: str) -> str:
         return platform.issuer.token(site=city, roles=["caseworker"])
 
-    await asyncio.to_thread(load_demo, urls, token_for=token_for)
-    await asyncio.to_thread(load_demo, urls, token_for=token_for)  # idempotency keys: a second load is a no-op
+    def liaison_token_for(city: str) -> str:
+        return platform.issuer.token(site=city, roles=["employer_liaison"])
+
+    tokens = {"token_for": token_for, "liaison_token_for": liaison_token_for}
+    await asyncio.to_thread(load_demo, urls, **tokens)
+    await asyncio.to_thread(load_demo, urls, **tokens)  # idempotency keys: a second load is a no-op
 
     async with httpx.AsyncClient(base_url=platform.url("reporting")) as client:
         deadline = asyncio.get_running_loop().time() + 60
         while True:
-            funnels = [(await client.get("/reports/funnel", params={"city": c})).json() for c in platform.cities]
+            funnels = [
+                (await client.get("/reports/funnel", headers=platform.auth(c, "programme_manager"))).json()
+                for c in platform.cities
+            ]
             if all(f["completed"] >= 1 for f in funnels) or asyncio.get_running_loop().time() > deadline:
                 break
             await asyncio.sleep(0.3)

@@ -19,7 +19,7 @@ import pycountry
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from mile_devstack.demo import COOK, PLUMBER, Person, participant_request, vacancy_request
+from mile_devstack.demo import COOK, PLUMBER, Person, employer_request, participant_request, vacancy_request
 from mile_devstack.offsets import group_lag, rewind_group
 from mile_devstack.topics import read_topic
 from mile_schemas import dead_letter_topic, participants_topic, to_headers
@@ -78,29 +78,48 @@ async def test_participants_flow_from_intake_to_reporting_and_replay_changes_not
                 )
                 registered[city].append(body["participant_id"])
 
+        liaison_a = platform.auth(city_a, "employer_liaison")
+        employer = await post(
+            client, f"{platform.url('matching')}/employers", employer_request("Idraulica Test"), liaison_a
+        )
         vacancy = await post(
             client,
             f"{platform.url('matching')}/vacancies",
-            vacancy_request(city_a, title="Plumbing apprentice", isco08=PLUMBER, positions=2, language=language),
+            vacancy_request(
+                city_a,
+                employer_id=employer["employer_id"],
+                title="Plumbing apprentice",
+                isco08=PLUMBER,
+                positions=2,
+                language=language,
+            ),
+            liaison_a,
         )
         proposals_url = f"{platform.url('matching')}/matches"
 
-        async def proposals() -> list[dict[str, Any]]:
-            return (await client.get(proposals_url, params={"vacancy_id": vacancy["vacancy_id"]})).json()
+        async def proposals(city: str) -> list[dict[str, Any]]:
+            params = {"vacancy_id": vacancy["vacancy_id"]}
+            return (await client.get(proposals_url, params=params, headers=platform.auth(city))).json()
 
-        # the plumbers with matching consent from both cities, never the one without consent
-        found = await until(proposals, lambda ms: len(ms) >= 3)
-        proposed = {m["participant_id"] for m in found}
-        assert proposed == {*registered[city_a][:2], registered[city_b][0]}
+        # the plumbers with matching consent from both cities, never the one without consent;
+        # city A sees that B's plumber was proposed for its vacancy, not who or why
+        found = await until(lambda: proposals(city_a), lambda ms: len(ms) >= 3)
+        assert {m["participant_id"] for m in found if m["city"] == city_a} == set(registered[city_a][:2])
+        assert [(m["participant_id"], m["reasons"]) for m in found if m["city"] == city_b] == [(None, None)]
+        theirs = await proposals(city_b)
+        plumber_b_id = registered[city_b][0]
+        assert [m["participant_id"] for m in theirs] == [plumber_b_id]
 
-        by_participant = {m["participant_id"]: m for m in found}
-        accepted = [by_participant[registered[city_a][0]], by_participant[plumber_b_id := registered[city_b][0]]]
+        by_participant = {m["participant_id"]: m for m in [*found, *theirs] if m["participant_id"]}
+        accepted = [by_participant[registered[city_a][0]], by_participant[plumber_b_id]]
         for match in accepted:
-            await post(client, f"{proposals_url}/{match['match_id']}/decision", {"decision": "accepted"})
+            decision = f"{proposals_url}/{match['match_id']}/decision"
+            await post(client, decision, {"decision": "accepted"}, platform.auth(match["city"]))
         await post(
             client,
             f"{proposals_url}/{by_participant[registered[city_a][1]]['match_id']}/decision",
             {"decision": "rejected", "reason": "participant_declined"},
+            platform.auth(city_a),
         )
 
         placements = []
@@ -138,7 +157,9 @@ async def test_participants_flow_from_intake_to_reporting_and_replay_changes_not
 
         async def funnels() -> dict[str, dict[str, Any]]:
             url = f"{platform.url('reporting')}/reports/funnel"
-            return {c: (await client.get(url, params={"city": c})).json() for c in (city_a, city_b)}
+            # each city's programme manager reads their own city's funnel
+            manager = {c: platform.auth(c, "programme_manager") for c in (city_a, city_b)}
+            return {c: (await client.get(url, params={"city": c}, headers=manager[c])).json() for c in (city_a, city_b)}
 
         await until(funnels, lambda f: f == expected)
         snapshot = await _shared_state(client, platform, vacancy["vacancy_id"])
@@ -180,7 +201,13 @@ async def test_participants_flow_from_intake_to_reporting_and_replay_changes_not
 
 async def _shared_state(client: httpx.AsyncClient, platform: Platform, vacancy_id: str) -> tuple[Any, ...]:
     """What matching and placement show, for comparison before and after a replay."""
-    matches = (await client.get(f"{platform.url('matching')}/matches", params={"vacancy_id": vacancy_id})).json()
+    matches = (
+        await client.get(
+            f"{platform.url('matching')}/matches",
+            params={"vacancy_id": vacancy_id},
+            headers=platform.auth(platform.cities[0], "employer_liaison"),
+        )
+    ).json()
     placements = [
         (
             await client.get(

@@ -57,7 +57,11 @@ async def _up(stack: Stack, *, demo: bool) -> int:
         await stack.start()
         urls = {spec.name: spec.url for spec in stack.specs}
         if demo:
-            load_demo(urls, token_for=lambda city: stack.issuer.token(site=city, roles=["caseworker"]))
+            load_demo(
+                urls,
+                token_for=lambda city: stack.issuer.token(site=city, roles=["caseworker"]),
+                liaison_token_for=lambda city: stack.issuer.token(site=city, roles=["employer_liaison"]),
+            )
         _print_summary(stack, time.monotonic() - began)
         await asyncio.Event().wait()  # until a signal cancels this task
     except asyncio.CancelledError:

@@ -50,23 +50,35 @@ def participant_request(person: Person, *, host_language: str = "it") -> dict[st
             "languages": [
                 {"language": host_language, "listening": level, "reading": level, "speaking": level, "writing": level}
             ],
+            "education": [{"isced_level": 3, "country": person.nationality, "recognition": "requested"}],
             "experience": [{"isco08": person.isco08, "years": person.years}],
-            "desired_isco08": [person.isco08],
+            "expectations": {"desired_isco08": [person.isco08], "hours_per_week": 30, "max_commute_km": 25},
             "municipality": "Centro",
-            "hours_per_week": 30,
-            "max_commute_km": 25,
         },
+        "needs": {"codes": ["host_language"]},
         "consents": list(person.consents),
         "notice_version": "2026-01",
     }
 
 
+def employer_request(name: str) -> dict[str, Any]:
+    """An employer as a liaison registers it in matching (its contact stays in matching)."""
+    return {"name": name, "nace": "F43.2", "municipality": "Centro", "contact": {"person": "Demo Contact"}}
+
+
 def vacancy_request(
-    city: str, *, title: str, isco08: str, positions: int = 1, language: str = "it", min_level: str = "A2"
+    city: str,
+    *,
+    employer_id: str,
+    title: str,
+    isco08: str,
+    positions: int = 1,
+    language: str = "it",
+    min_level: str = "A2",
 ) -> dict[str, Any]:
-    """An employer liaison's vacancy (a work-experience place) in ``city``."""
+    """An employer liaison's vacancy (a work-experience place) in ``city``, of an employer registered there."""
     return {
-        "employer_id": "7a1c2f4e-5b6d-4e8f-9a0b-1c2d3e4f5a6b",
+        "employer_id": employer_id,
         "city": city,
         "kind": "work_experience",
         "title": title,
@@ -92,11 +104,14 @@ DEMO_PEOPLE: tuple[Person, ...] = (
 HOST_LANGUAGE = {"milan": "it", "viladecans": "es", "innsbruck": "de", "athens": "el", "patras": "el"}
 
 
-def load_demo(urls: dict[str, str], *, token_for: Callable[[str], str]) -> None:
+def load_demo(
+    urls: dict[str, str], *, token_for: Callable[[str], str], liaison_token_for: Callable[[str], str]
+) -> None:
     """Register people at every intake, open vacancies, accept a proposal and run a placement.
 
-    ``token_for(city)`` gives a caseworker's bearer token for that city (its intake, and its
-    participants' placements).
+    ``token_for(city)`` gives a caseworker's bearer token for that city (its intake, its
+    participants' proposals and placements); ``liaison_token_for(city)`` an employer liaison's
+    (its employers and vacancies in matching).
     """
     cities = [name.removeprefix("intake-") for name in urls if name.startswith("intake-")]
     with httpx.Client(timeout=10.0) as client:
@@ -104,19 +119,43 @@ def load_demo(urls: dict[str, str], *, token_for: Callable[[str], str]) -> None:
             language = HOST_LANGUAGE.get(city, "en")
             caseworker = {"Authorization": f"Bearer {token_for(city)}"}
             for index, person in enumerate(DEMO_PEOPLE):
-                _post(
+                registered = _post(
                     client,
                     f"{urls[f'intake-{city}']}/participants",
                     participant_request(person, host_language=language),
                     key=f"demo-{city}-person-{index}",
                     headers=caseworker,
                 )
+                _train(
+                    client,
+                    f"{urls[f'intake-{city}']}/participants/{registered['participant_id']}",
+                    language,
+                    key=f"demo-{city}-person-{index}",
+                    completed=index == 0,
+                    headers=caseworker,
+                )
+            liaison = {"Authorization": f"Bearer {liaison_token_for(city)}"}
+            employer = _post(
+                client,
+                f"{urls['matching']}/employers",
+                employer_request(f"Cooperativa Demo {city.title()}"),
+                key=f"demo-{city}-employer",
+                headers=liaison,
+            )
             for isco08, title in ((PLUMBER, "Plumbing apprentice"), (COOK, "Kitchen assistant")):
                 vacancy = _post(
                     client,
                     f"{urls['matching']}/vacancies",
-                    vacancy_request(city, title=title, isco08=isco08, positions=2, language=language),
+                    vacancy_request(
+                        city,
+                        employer_id=employer["employer_id"],
+                        title=title,
+                        isco08=isco08,
+                        positions=2,
+                        language=language,
+                    ),
                     key=f"demo-{city}-vacancy-{isco08}",
+                    headers=liaison,
                 )
                 # the plumbing place has run its course; the kitchen one is still under way
                 _place_first_proposal(
@@ -126,8 +165,30 @@ def load_demo(urls: dict[str, str], *, token_for: Callable[[str], str]) -> None:
                     key=f"demo-{city}-{isco08}",
                     complete=isco08 == PLUMBER,
                     token_for=token_for,
+                    liaison=liaison,
                 )
     print(f"demo data loaded: {len(DEMO_PEOPLE)} participants in each of {len(cities)} cities")
+
+
+def _train(
+    client: httpx.Client, participant_url: str, language: str, *, key: str, completed: bool, headers: dict[str, str]
+) -> None:
+    """A host-language course for everyone; one person completed it and was re-assessed a level up."""
+    course = {"course_type": "host_language", "language": language, "planned_hours": 120, "starts_on": "2026-02-02"}
+    enrolment = _post(client, f"{participant_url}/training", course, key=f"{key}-course", headers=headers)
+    if not completed:
+        return
+    ended = {"outcome": "completed", "hours_attended": 114, "certificate": True}
+    _post(
+        client, f"{participant_url}/training/{enrolment['enrolment_id']}/end", ended, key=f"{key}-end", headers=headers
+    )
+    levels = {"listening": "B2", "reading": "B2", "speaking": "B2", "writing": "B1", "tested": True}
+    reassessment = {
+        "assessor": "Demo assessor",
+        "completed_at": "2026-06-15T09:00:00Z",
+        "languages": [{"language": language, **levels}],
+    }
+    _post(client, f"{participant_url}/assessments/language", reassessment, key=f"{key}-cefr", headers=headers)
 
 
 def _place_first_proposal(
@@ -138,24 +199,28 @@ def _place_first_proposal(
     key: str,
     complete: bool,
     token_for: Callable[[str], str],
+    liaison: dict[str, str],
 ) -> None:
     """Accept the best proposal for a vacancy, start its placement and maybe complete it.
 
-    Proposals and placements arrive asynchronously, through the broker.
+    Proposals and placements arrive asynchronously, through the broker. The vacancy's liaison
+    sees its proposals; the participant's city's caseworker decides and runs the placement.
     """
-    matches = _wait_for(lambda: client.get(f"{urls['matching']}/matches", params={"vacancy_id": vacancy_id}).json())
+    matches = _wait_for(
+        lambda: client.get(f"{urls['matching']}/matches", params={"vacancy_id": vacancy_id}, headers=liaison).json()
+    )
     if not matches:
         return
     match = max(matches, key=lambda m: m["score"])
+    caseworker = {"Authorization": f"Bearer {token_for(match['city'])}"}
     if match["status"] == "proposed":
         _post(
             client,
             f"{urls['matching']}/matches/{match['match_id']}/decision",
             {"decision": "accepted"},
             key=f"{key}-accept",
+            headers=caseworker,
         )
-    # a placement belongs to its participant's city, whose caseworker runs it
-    caseworker = {"Authorization": f"Bearer {token_for(match['city'])}"}
     placements = _wait_for(  # once placement knows the vacancy's kind, the terms can be confirmed
         lambda: [
             p

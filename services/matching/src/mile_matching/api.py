@@ -1,12 +1,17 @@
-"""Matching's HTTP API for partner frontends: thin, no SQL, no rules."""
+"""Matching's HTTP API for partner frontends: thin, no SQL, no rules.
+
+Every request carries a bearer token; who may do what, and for which city, is in
+``mile_matching.access``.
+"""
 
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from starlette.exceptions import HTTPException
 
 from mile_matching import batch, domain, handlers, ranking, repository
+from mile_matching.access import Decider, Liaison, Planner, Reader, require_own_city
 from mile_matching.commands import AssignBatch, CloseVacancy, DecideMatch, OpenVacancy, RegisterEmployer, UpdateVacancy
 from mile_matching.settings import MatchingSettings
 from mile_matching.views import (
@@ -22,7 +27,7 @@ from mile_matching.views import (
     ranked_vacancy,
     vacancy_view,
 )
-from mile_platform.auth import Principal, Role, require_roles
+from mile_platform.auth import Role
 from mile_platform.errors import NotFound
 from mile_platform.web import runtime_of
 from mile_platform.writes import IdempotencyKey, write_once
@@ -34,11 +39,6 @@ employers = APIRouter(prefix="/employers", tags=["employers"])
 candidates = APIRouter(prefix="/candidates", tags=["candidates"])
 assignments = APIRouter(prefix="/assignments", tags=["assignments"])
 
-Liaison = Annotated[Principal, Depends(require_roles(Role.EMPLOYER_LIAISON, Role.ADMIN))]
-Reader = Annotated[
-    Principal, Depends(require_roles(Role.EMPLOYER_LIAISON, Role.CASEWORKER, Role.PROGRAMME_MANAGER, Role.ADMIN))
-]
-
 
 def _settings(request: Request) -> MatchingSettings:
     return request.app.state.settings
@@ -46,9 +46,11 @@ def _settings(request: Request) -> MatchingSettings:
 
 @vacancies.post("", status_code=status.HTTP_201_CREATED, response_model=VacancyView)
 async def open_vacancy(
-    command: OpenVacancy, request: Request, response: Response, idempotency_key: IdempotencyKey = None
+    command: OpenVacancy, request: Request, response: Response, caller: Liaison, idempotency_key: IdempotencyKey = None
 ) -> VacancyView:
-    """Open a vacancy; emits ``VacancyOpened`` and proposes its best candidates (``MatchProposed``)."""
+    """Open a vacancy of the caller's city for one of its registered employers; emits ``VacancyOpened``
+    and proposes its best candidates (``MatchProposed``). 422 naming ``employer_id`` for an unknown one."""
+    require_own_city(caller, command.city)
     settings = _settings(request)
     code, body = await write_once(
         request,
@@ -62,7 +64,8 @@ async def open_vacancy(
 
 
 @vacancies.get("/{vacancy_id}", response_model=VacancyView)
-async def read_vacancy(vacancy_id: uuid.UUID, request: Request) -> VacancyView:
+async def read_vacancy(vacancy_id: uuid.UUID, request: Request, caller: Reader) -> VacancyView:
+    """Any city's vacancy: vacancies are offered to participants of every city."""
     async with runtime_of(request).db().acquire() as conn:
         row = await repository.get_vacancy(conn, vacancy_id)
     if row is None:
@@ -101,15 +104,16 @@ async def close_vacancy(
     command: CloseVacancy,
     request: Request,
     response: Response,
+    caller: Liaison,
     idempotency_key: IdempotencyKey = None,
 ) -> VacancyView:
-    """Stop taking candidates; emits ``VacancyClosed``. 409 when already closed."""
+    """Stop taking candidates; emits ``VacancyClosed``. 404 for another city's vacancy, 409 when already closed."""
     code, body = await write_once(
         request,
         key=idempotency_key,
         command=command,
         success=status.HTTP_200_OK,
-        run=lambda conn: handlers.close_vacancy(conn, vacancy_id, command),
+        run=lambda conn: handlers.close_vacancy(conn, vacancy_id, command, city=caller.site),
     )
     response.status_code = code
     return VacancyView.model_validate(body)
@@ -181,32 +185,37 @@ async def rank_vacancies(
 @matches.get("", response_model=list[MatchView])
 async def list_matches(
     request: Request,
+    caller: Reader,
     vacancy_id: uuid.UUID | None = None,
     participant_id: uuid.UUID | None = None,
     status_: Annotated[domain.MatchStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[MatchView]:
-    """Matches newest first, filtered by vacancy, participant and status; page with limit and offset."""
+    """Matches of the caller's city's participants or vacancies, newest first, filtered by vacancy,
+    participant and status; page with limit and offset. Another city's participant on one of the
+    caller's vacancies shows only as a reference, its city and score."""
     async with runtime_of(request).db().acquire() as conn:
         rows = await repository.list_matches(
             conn,
+            site=caller.site,
             vacancy_id=vacancy_id,
             participant_id=participant_id,
             status=status_,
             limit=limit,
             offset=offset,
         )
-    return [match_view(row) for row in rows]
+    return [match_view(row, site=caller.site) for row in rows]
 
 
 @matches.get("/{match_id}", response_model=MatchView)
-async def read_match(match_id: uuid.UUID, request: Request) -> MatchView:
+async def read_match(match_id: uuid.UUID, request: Request, caller: Reader) -> MatchView:
+    """One match of the caller's city's participant or vacancy; any other is not found."""
     async with runtime_of(request).db().acquire() as conn:
         row = await repository.get_match(conn, match_id)
-    if row is None:
+    if row is None or caller.site not in (row["city"], row["vacancy_city"]):
         raise NotFound(f"match {match_id} not found")
-    return match_view(row)
+    return match_view(row, site=caller.site)
 
 
 @matches.post("/{match_id}/decision", response_model=MatchView)
@@ -215,16 +224,18 @@ async def decide_match(
     command: DecideMatch,
     request: Request,
     response: Response,
+    caller: Decider,
     idempotency_key: IdempotencyKey = None,
 ) -> MatchView:
-    """Accept or reject a proposal; emits ``MatchDecided``. 409 when already decided."""
+    """Accept or reject a proposal for one of the caller's city's participants; emits ``MatchDecided``.
+    404 for another city's participant, 409 when already decided or withdrawn."""
     settings = _settings(request)
     code, body = await write_once(
         request,
         key=idempotency_key,
         command=command,
         success=status.HTTP_200_OK,
-        run=lambda conn: handlers.decide_match(conn, match_id, command, settings),
+        run=lambda conn: handlers.decide_match(conn, match_id, command, settings, city=caller.site),
     )
     response.status_code = code
     return MatchView.model_validate(body)
@@ -278,7 +289,7 @@ async def assign_batch(
     command: AssignBatch,
     request: Request,
     response: Response,
-    caller: Annotated[Principal, Depends(require_roles(Role.PROGRAMME_MANAGER, Role.ADMIN))],
+    caller: Planner,
     idempotency_key: IdempotencyKey = None,
 ) -> batch.AssignmentView:
     """Propose, for the given cities at once, the assignment with the best total score: one

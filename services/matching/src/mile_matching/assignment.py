@@ -4,9 +4,9 @@ Each participant gets at most one proposal, each vacancy at most its free positi
 only eligible pairs are considered (the hard constraints stay hard). Optional balance
 constraints: a minimum share of refugees among those proposed, and every city's rate of
 proposed participants at least a fraction of the overall rate. Without balance constraints
-the problem is a bipartite b-matching, solved exactly as a minimum-weight matching of
-participants to positions (SciPy's LAPJVsp); with them, as a mixed-integer program by HiGHS
-(SciPy's `milp`).
+the problem is a bipartite b-matching, solved exactly as a minimum-cost flow (OR-Tools); with
+them, by Lagrangian relaxation of the few balance rows over the same flows, which also proves
+how far from the optimum the answer can be (a general MILP took minutes at country scale).
 """
 
 from __future__ import annotations
@@ -15,9 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, milp
-from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+from ortools.graph.python import min_cost_flow
 
 from mile_matching.index import CandidateIndex
 from mile_matching.settings import EligibilityRules, ScoreWeights
@@ -25,7 +23,7 @@ from mile_schemas import LegalStatus, VacancyOpened
 
 
 class SolverFailed(RuntimeError):
-    """HiGHS returned no solution (a time or memory limit); proposing nothing is always feasible."""
+    """The flow solver found no optimum (it always should: proposing nobody is feasible)."""
 
 
 @dataclass(frozen=True)
@@ -91,83 +89,164 @@ def solve(
     balance: Balance = Balance(),
 ) -> np.ndarray:
     """Indices of the chosen edges: maximum total score within capacities and balance."""
-    m = edges.score.size
-    if m == 0:
+    if edges.score.size == 0:
         return np.array([], dtype=int)
-    if balance.min_refugee_share is None and balance.city_balance is None:
-        return _matching(edges, capacity)
-    # A participant in at most one proposal; a vacancy in at most its capacity.
-    used_candidates, cand_rows = np.unique(edges.candidate, return_inverse=True)
-    used_vacancies, vac_rows = np.unique(edges.vacancy, return_inverse=True)
-    columns = np.arange(m)
-    per_candidate = sparse.csr_matrix((np.ones(m), (cand_rows, columns)), shape=(used_candidates.size, m))
-    per_vacancy = sparse.csr_matrix((np.ones(m), (vac_rows, columns)), shape=(used_vacancies.size, m))
-    constraints = [
-        LinearConstraint(per_candidate, -np.inf, 1),
-        LinearConstraint(per_vacancy, -np.inf, np.asarray(capacity, dtype=float)[used_vacancies]),
-    ]
+    rows = balance_rows(edges, refugee=refugee, city=city, balance=balance)
+    if rows.shape[0] == 0:
+        return best_matching(edges, capacity, edges.score)
+    return balanced(edges, capacity, rows).chosen
+
+
+def best_matching(edges: Edges, capacity: Sequence[int], weights: np.ndarray) -> np.ndarray:
+    """The edges of a maximum-weight b-matching (each participant once, each vacancy up to its
+    capacity) as a minimum-cost flow: source -> participant -> vacancy -> sink, with a bypass
+    from source to sink so that nobody has to be proposed. Exact; edges of weight <= 0 never pay."""
+    useful = np.flatnonzero(weights > 0)
+    if useful.size == 0:
+        return np.array([], dtype=int)
+    used_candidates, cand_node = np.unique(edges.candidate[useful], return_inverse=True)
+    used_vacancies, vac_node = np.unique(edges.vacancy[useful], return_inverse=True)
+    n, v = used_candidates.size, used_vacancies.size
+    source, sink = n + v, n + v + 1
+    tails = np.concatenate((np.full(n, source), cand_node, n + np.arange(v), [source]))
+    heads = np.concatenate((np.arange(n), n + vac_node, np.full(v, sink), [sink]))
+    capacities = np.concatenate(
+        (np.ones(n + useful.size), np.asarray(capacity, dtype=np.int64)[used_vacancies], [n])
+    ).astype(np.int64)
+    costs = np.concatenate((np.zeros(n), -np.rint(weights[useful] * _COST_SCALE), np.zeros(v + 1))).astype(np.int64)
+    flow = min_cost_flow.SimpleMinCostFlow()
+    arcs = flow.add_arcs_with_capacity_and_unit_cost(tails.astype(np.int32), heads.astype(np.int32), capacities, costs)
+    supplies = np.zeros(n + v + 2, dtype=np.int64)
+    supplies[source], supplies[sink] = n, -n
+    flow.set_nodes_supplies(np.arange(n + v + 2, dtype=np.int32), supplies)
+    status = flow.solve()
+    if status != min_cost_flow.SimpleMinCostFlow.OPTIMAL:
+        raise SolverFailed(f"minimum-cost flow ended with {status!r}")
+    carried = flow.flows(arcs[n : n + useful.size])
+    return np.sort(useful[carried > 0])
+
+
+# Scores become integer arc costs in millionths: finer than any score's rounding.
+_COST_SCALE = 1_000_000
+
+
+def balance_rows(edges: Edges, *, refugee: np.ndarray | None, city: np.ndarray | None, balance: Balance) -> np.ndarray:
+    """Each balance constraint as a row ``a`` over the edges, met when ``a @ x >= 0``:
+
+    - refugees: each proposal adds (1 - share) if a refugee, else -share;
+    - city c: each proposal adds [its city is c] - beta * n_c / N, where n_c of the N
+      participants who could be proposed at all are of c (c's rate >= beta x the overall rate).
+    """
+    rows: list[np.ndarray] = []
     if balance.min_refugee_share is not None:
         if refugee is None:
             raise ValueError("a refugee share needs each candidate's legal status")
-        # refugees - share * everyone >= 0
-        row = refugee[edges.candidate].astype(float) - balance.min_refugee_share
-        constraints.append(LinearConstraint(row.reshape(1, -1), 0, np.inf))
+        rows.append(refugee[edges.candidate].astype(float) - balance.min_refugee_share)
     if balance.city_balance is not None:
         if city is None:
             raise ValueError("balance across cities needs each candidate's city")
-        constraints.extend(_city_rows(edges, city, balance.city_balance))
-    result = milp(
-        c=-edges.score,
-        constraints=constraints,
-        integrality=np.ones(m),
-        bounds=Bounds(0, 1),
-        options={"mip_rel_gap": 1e-6},
-    )
-    if result.x is None:
-        raise SolverFailed(result.message)
-    return np.flatnonzero(result.x > 0.5)
+        proposable = np.unique(edges.candidate)
+        names, counts = np.unique(city[proposable], return_counts=True)
+        edge_city = city[edges.candidate]
+        for name, count in zip(names, counts, strict=True):
+            rows.append((edge_city == name).astype(float) - balance.city_balance * count / proposable.size)
+    return np.vstack(rows) if rows else np.empty((0, edges.score.size))
 
 
-def _matching(edges: Edges, capacity: Sequence[int]) -> np.ndarray:
-    """Without balance constraints: a minimum-weight full matching (LAPJVsp) of participants to
-    vacancy positions, each participant also offered a "no proposal" slot of their own.
+@dataclass(frozen=True)
+class Balanced:
+    """A balanced assignment, and how close to the optimum it is proven to be."""
 
-    Every participant is matched exactly once, so minimising (2 - score) over proposals plus 2
-    for "no proposal" maximises the total score; weights stay positive, as the solver needs.
+    chosen: np.ndarray
+    objective: float
+    upper_bound: float  # no assignment meeting the constraints scores more
+    rounds: int
+
+
+def balanced(edges: Edges, capacity: Sequence[int], rows: np.ndarray, *, max_rounds: int = 30) -> Balanced:
+    """Lagrangian relaxation of the balance rows, solved by minimum-cost flows.
+
+    Each round prices every constraint (a multiplier per row), solves the b-matching with the
+    priced scores exactly, and repairs its proposals into a feasible set (dropping the proposals
+    whose loss hurts least, then adding back any that still fit). The priced optimum is an
+    upper bound on the true one; the multipliers follow Polyak's subgradient steps towards the
+    lowest bound. Stops when the best feasible set is within 0.01 % of the bound, or when the
+    priced optimum meets every constraint with complementary slackness (then it is optimal).
     """
-    cap = np.asarray(capacity, dtype=np.int64)
-    used, rows = np.unique(edges.candidate, return_inverse=True)
-    copies = cap[edges.vacancy]
-    edge_of = np.repeat(np.arange(edges.score.size), copies)
-    first_slot = np.concatenate(([0], np.cumsum(cap)[:-1]))
-    within = np.arange(edge_of.size) - np.repeat(np.cumsum(copies) - copies, copies)
-    slot = first_slot[edges.vacancy[edge_of]] + within
-    slots = int(cap.sum())
-    own = np.arange(used.size)  # each participant's "no proposal" slot
-    weights = np.concatenate((2.0 - edges.score[edge_of], np.full(used.size, 2.0)))
-    graph_rows = np.concatenate((rows[edge_of], own))
-    graph_cols = np.concatenate((slot, slots + own))
-    graph = sparse.csr_matrix((weights, (graph_rows, graph_cols)), shape=(used.size, slots + used.size))
-    matched_rows, matched_cols = min_weight_full_bipartite_matching(graph)
-    real = matched_cols < slots
-    # Back from (participant, position) to the edge: keys are unique, as each pair is one edge.
-    keys = rows[edge_of] * (slots + 1) + slot
-    order = np.argsort(keys)
-    found = np.searchsorted(keys[order], matched_rows[real] * (slots + 1) + matched_cols[real])
-    return np.sort(edge_of[order[found]])
+    k = rows.shape[0]
+    # Costs are rounded to millionths: a flow optimum may fall short of the priced optimum by up
+    # to a millionth per participant, so the bound carries that margin.
+    rounding = np.unique(edges.candidate).size / _COST_SCALE
+    prices = np.zeros(k)
+    best = np.array([], dtype=int)
+    best_value, bound, step = 0.0, np.inf, 1.0
+    since_better = 0
+    rounds = 0
+    while rounds < max_rounds:
+        rounds += 1
+        priced = edges.score + prices @ rows
+        chosen = best_matching(edges, capacity, priced)
+        slack = rows[:, chosen].sum(axis=1)
+        value = float(priced[chosen].sum())
+        if value + rounding < bound - 1e-9:
+            bound, since_better = value + rounding, 0
+        else:
+            since_better += 1
+        feasible = _repair(edges, capacity, rows, chosen)
+        feasible_value = float(edges.score[feasible].sum())
+        if feasible_value > best_value or best.size == 0:
+            best, best_value = feasible, feasible_value
+        if (slack >= -_TOLERANCE).all() and np.allclose(prices * slack, 0, atol=1e-9):
+            bound = min(bound, float(edges.score[chosen].sum()) + rounding)
+            break
+        if bound - best_value <= 1e-4 * max(bound, 1e-9):
+            break
+        if since_better >= 4:
+            step, since_better = step / 2, 0
+        violation = np.where((prices > 0) | (slack < 0), slack, 0.0)
+        norm = float(violation @ violation)
+        if norm == 0:
+            break
+        prices = np.maximum(0.0, prices - step * (value - best_value) / norm * violation)
+    return Balanced(chosen=best, objective=best_value, upper_bound=max(bound, best_value), rounds=rounds)
 
 
-def _city_rows(edges: Edges, city: np.ndarray, beta: float) -> list[LinearConstraint]:
-    """Each city's rate of proposed participants >= beta x the overall rate, over the
-    participants who could be proposed at all: N * proposed_c - beta * n_c * proposed >= 0."""
-    proposable = np.unique(edges.candidate)
-    n_candidates = proposable.size
-    names, counts = np.unique(city[proposable], return_counts=True)
-    rows = []
-    edge_city = city[edges.candidate]
-    for name, count in zip(names, counts, strict=True):
-        rows.append(n_candidates * (edge_city == name).astype(float) - beta * count)
-    return [LinearConstraint(np.vstack(rows), 0, np.inf)]
+_TOLERANCE = 1e-9
+
+
+def _repair(edges: Edges, capacity: Sequence[int], rows: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+    """Make ``chosen`` meet every balance row: drop the proposal that removes the most violation
+    per score lost until none is left (proposing nobody always meets them), then add back, best
+    score first, every pair that fits without breaking a row."""
+    keep = chosen.copy()
+    slack = rows[:, keep].sum(axis=1)
+    while keep.size and (slack < -_TOLERANCE).any():
+        violation = np.maximum(0.0, -slack).sum()
+        after = np.maximum(0.0, -(slack[:, None] - rows[:, keep])).sum(axis=0)
+        gain = violation - after
+        if gain.max() <= _TOLERANCE:
+            worst = int(np.argmin(slack))  # no single drop helps overall: drop the cheapest that helps this row
+            helps = np.flatnonzero(rows[worst, keep] < 0)
+            drop = int(helps[np.argmin(edges.score[keep[helps]])])
+        else:
+            drop = int(np.argmax(gain / np.maximum(edges.score[keep], 1e-12)))
+        slack = slack - rows[:, keep[drop]]
+        keep = np.delete(keep, drop)
+    taken = np.zeros(len(capacity), dtype=np.int64)
+    np.add.at(taken, edges.vacancy[keep], 1)
+    left = np.asarray(capacity, dtype=np.int64) - taken
+    busy = set(edges.candidate[keep].tolist())
+    added: list[int] = []
+    columns = rows.T
+    for e in np.argsort(-edges.score, kind="stable").tolist():
+        c, v = int(edges.candidate[e]), int(edges.vacancy[e])
+        if c in busy or left[v] <= 0 or ((slack + columns[e]) < -_TOLERANCE).any():
+            continue
+        busy.add(c)
+        left[v] -= 1
+        slack = slack + columns[e]
+        added.append(e)
+    return np.sort(np.concatenate((keep, np.array(added, dtype=int))))
 
 
 def greedy(edges: Edges, capacity: Sequence[int]) -> np.ndarray:

@@ -40,6 +40,7 @@ class AssignmentView(BaseModel):
 
 async def assign_batch(conn: asyncpg.Connection, command: AssignBatch, settings: MatchingSettings) -> AssignmentView:
     cities = list(command.cities)
+    await repository.lock_proposing(conn)
     vacancy_rows = await repository.lock_vacancies_of(conn, cities)
     rows = await repository.candidates_without_open_proposal(conn, cities)
     specs = [vacancy_spec(row) for row in vacancy_rows]

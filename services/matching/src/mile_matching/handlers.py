@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import asyncpg
 from pydantic import ValidationError
 
-from mile_matching import proposals, repository
+from mile_matching import proposals, repository, withdrawals
 from mile_matching.commands import CloseVacancy, DecideMatch, OpenVacancy, RegisterEmployer, UpdateVacancy
 from mile_matching.settings import MatchingSettings
 from mile_matching.views import (
@@ -35,7 +35,13 @@ from mile_schemas import (
 
 
 async def open_vacancy(conn: asyncpg.Connection, command: OpenVacancy, settings: MatchingSettings) -> VacancyView:
-    """Open the vacancy and propose its best candidates at once."""
+    """Open the vacancy for a registered employer of its city and propose its best candidates at once."""
+    await repository.lock_proposing(conn)
+    employer = await repository.get_employer(conn, command.employer_id)
+    if employer is None or employer["city"] != command.city:
+        raise DomainError(
+            f"Invalid fields: employer_id ({command.employer_id} is no registered employer of {command.city})"
+        )
     event = VacancyOpened(vacancy_id=uuid.uuid4(), opened_at=datetime.now(UTC), **command.model_dump())
     await repository.insert_vacancy(
         conn,
@@ -54,7 +60,9 @@ async def open_vacancy(conn: asyncpg.Connection, command: OpenVacancy, settings:
 async def update_vacancy(
     conn: asyncpg.Connection, vacancy_id: uuid.UUID, command: UpdateVacancy, settings: MatchingSettings, *, city: str
 ) -> VacancyView:
-    """Change an open vacancy of the liaison's city; more room or new requirements may propose more."""
+    """Change an open vacancy of the liaison's city. Waiting proposals the new requirements exclude
+    are withdrawn; more room or new requirements may propose more."""
+    await repository.lock_proposing(conn)
     vacancy = await repository.lock_vacancy(conn, vacancy_id)
     if vacancy is None or vacancy["city"] != city:
         raise NotFound(f"vacancy {vacancy_id} not found")
@@ -78,6 +86,7 @@ async def update_vacancy(
             )
         ],
     )
+    await withdrawals.of_vacancy(conn, vacancy_id, settings)
     await proposals.propose_for_vacancy(conn, vacancy_id, settings)
     return vacancy_view(row)
 
@@ -106,9 +115,11 @@ async def register_employer(conn: asyncpg.Connection, command: RegisterEmployer,
     return employer_view(row)
 
 
-async def close_vacancy(conn: asyncpg.Connection, vacancy_id: uuid.UUID, command: CloseVacancy) -> VacancyView:
+async def close_vacancy(
+    conn: asyncpg.Connection, vacancy_id: uuid.UUID, command: CloseVacancy, *, city: str
+) -> VacancyView:
     vacancy = await repository.lock_vacancy(conn, vacancy_id)
-    if vacancy is None:
+    if vacancy is None or vacancy["city"] != city:
         raise NotFound(f"vacancy {vacancy_id} not found")
     if vacancy["status"] == "closed":
         raise Conflict(f"vacancy {vacancy_id} is already closed")
@@ -121,11 +132,12 @@ async def close_vacancy(conn: asyncpg.Connection, vacancy_id: uuid.UUID, command
 
 
 async def decide_match(
-    conn: asyncpg.Connection, match_id: uuid.UUID, command: DecideMatch, settings: MatchingSettings
+    conn: asyncpg.Connection, match_id: uuid.UUID, command: DecideMatch, settings: MatchingSettings, *, city: str
 ) -> MatchView:
-    """Record the caseworker's decision; a rejection frees room for the next candidate."""
+    """Record the decision of a caseworker of the participant's city; a rejection frees room for the next candidate."""
+    await repository.lock_proposing(conn)
     match = await repository.lock_match(conn, match_id)
-    if match is None:
+    if match is None or match["city"] != city:
         raise NotFound(f"match {match_id} not found")
     if match["status"] != "proposed":
         raise Conflict(f"match {match_id} was already {match['status']}")
@@ -149,7 +161,7 @@ async def decide_match(
     )
     if command.decision is MatchDecision.REJECTED:
         await proposals.propose_for_vacancy(conn, row["vacancy_id"], settings)
-    return match_view(row)
+    return match_view(row, site=city)
 
 
 async def apply_profile(
@@ -161,7 +173,9 @@ async def apply_profile(
     updated_at: datetime,
     settings: MatchingSettings,
 ) -> None:
-    """Hold the shared profile as the candidate, or nothing at all when none is shared."""
+    """Hold the shared profile as the candidate, or nothing at all when none is shared; withdraw the
+    waiting proposals the new profile no longer qualifies for, and refill those vacancies."""
+    await repository.lock_proposing(conn)
     if profile is None:
         await forget_participant(conn, participant_id, settings)
         return
@@ -172,25 +186,34 @@ async def apply_profile(
         profile=profile.model_dump(mode="json"),
         updated_at=updated_at,
     )
+    freed = await withdrawals.of_participant(conn, participant_id, settings)
     await proposals.propose_candidate(
         conn, participant_id=participant_id, city=city, profile=profile, settings=settings
     )
+    for vacancy_id in freed:
+        await proposals.propose_for_vacancy(conn, vacancy_id, settings)
 
 
 async def forget_participant(conn: asyncpg.Connection, participant_id: uuid.UUID, settings: MatchingSettings) -> None:
     """Fail-closed: drop the candidate and its undecided proposals, then refill those vacancies."""
+    await repository.lock_proposing(conn)
     for vacancy_id in await repository.delete_candidate(conn, participant_id):
         await proposals.propose_for_vacancy(conn, vacancy_id, settings)
 
 
-async def placement_started(conn: asyncpg.Connection, event: PlacementStarted) -> None:
-    """The placement takes a position, and its participant counts as placed until it ends."""
+async def placement_started(conn: asyncpg.Connection, event: PlacementStarted, settings: MatchingSettings) -> None:
+    """The placement takes a position, and its participant counts as placed until it ends: their
+    proposals waiting elsewhere are withdrawn and those vacancies refilled."""
+    await repository.lock_proposing(conn)
     if await repository.mark_placement_started(conn, event.placement_id, event.vacancy_id, event.participant_id):
         await repository.take_position(conn, event.vacancy_id)
+        for vacancy_id in await withdrawals.of_participant(conn, event.participant_id, settings):
+            await proposals.propose_for_vacancy(conn, vacancy_id, settings)
 
 
 async def placement_ended(conn: asyncpg.Connection, event: PlacementEnded, settings: MatchingSettings) -> None:
     """An early end returns the position, and the vacancy may take proposals again."""
+    await repository.lock_proposing(conn)
     first_end = await repository.mark_placement_ended(conn, event.placement_id, event.vacancy_id, event.ended_at)
     if first_end and event.early:
         await repository.release_position(conn, event.vacancy_id)

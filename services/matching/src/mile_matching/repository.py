@@ -7,6 +7,19 @@ from typing import Any
 
 import asyncpg
 
+# --- proposing ----------------------------------------------------------------------------
+
+
+async def lock_proposing(conn: asyncpg.Connection) -> None:
+    """Take matching's proposal lock until the transaction ends, before any row lock.
+
+    A new vacancy and a new candidate committed at the same moment would otherwise each miss
+    the other (neither transaction sees the other's uncommitted row); taken first, in every
+    transaction that proposes, the second one to run sees what the first committed.
+    """
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('mile_matching.proposals'))")
+
+
 # --- candidates ---------------------------------------------------------------------------
 
 
@@ -325,7 +338,10 @@ async def insert_match(
 
 
 async def get_match(conn: asyncpg.Connection, match_id: uuid.UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT * FROM matches WHERE id = $1", match_id)
+    return await conn.fetchrow(
+        "SELECT m.*, v.city AS vacancy_city FROM matches m JOIN vacancies v ON v.id = m.vacancy_id WHERE m.id = $1",
+        match_id,
+    )
 
 
 async def lock_match(conn: asyncpg.Connection, match_id: uuid.UUID) -> asyncpg.Record | None:
@@ -336,8 +352,9 @@ async def decide_match(
     conn: asyncpg.Connection, match_id: uuid.UUID, *, status: str, reason: str | None, decided_at: datetime
 ) -> asyncpg.Record:
     return await conn.fetchrow(
-        """UPDATE matches SET status = $2, decision_reason = $3, decided_at = $4
-           WHERE id = $1 RETURNING *""",
+        """UPDATE matches m SET status = $2, decision_reason = $3, decided_at = $4
+           FROM vacancies v WHERE m.id = $1 AND v.id = m.vacancy_id
+           RETURNING m.*, v.city AS vacancy_city""",
         match_id,
         status,
         reason,
@@ -348,23 +365,56 @@ async def decide_match(
 async def list_matches(
     conn: asyncpg.Connection,
     *,
+    site: str,
     vacancy_id: uuid.UUID | None,
     participant_id: uuid.UUID | None,
     status: str | None,
     limit: int,
     offset: int,
 ) -> list[asyncpg.Record]:
-    """Matches newest first; each filter applies only when given."""
+    """Matches of ``site``'s participants or vacancies, newest first; each filter applies only when given."""
     return await conn.fetch(
-        """SELECT * FROM matches
-           WHERE ($1::uuid IS NULL OR vacancy_id = $1)
-             AND ($2::uuid IS NULL OR participant_id = $2)
-             AND ($3::text IS NULL OR status = $3)
-           ORDER BY proposed_at DESC, id DESC
-           LIMIT $4 OFFSET $5""",
+        """SELECT m.*, v.city AS vacancy_city FROM matches m JOIN vacancies v ON v.id = m.vacancy_id
+           WHERE (m.city = $1 OR v.city = $1)
+             AND ($2::uuid IS NULL OR m.vacancy_id = $2)
+             AND ($3::uuid IS NULL OR m.participant_id = $3)
+             AND ($4::text IS NULL OR m.status = $4)
+           ORDER BY m.proposed_at DESC, m.id DESC
+           LIMIT $5 OFFSET $6""",
+        site,
         vacancy_id,
         participant_id,
         status,
         limit,
         offset,
+    )
+
+
+async def lock_waiting_matches_of_vacancy(conn: asyncpg.Connection, vacancy_id: uuid.UUID) -> list[asyncpg.Record]:
+    """The vacancy's proposals awaiting a decision, locked, with their candidates' profiles."""
+    return await conn.fetch(
+        f"""SELECT m.*, c.profile, {_PLACED} AS placed, v.spec
+            FROM matches m
+            JOIN candidates c ON c.participant_id = m.participant_id
+            JOIN vacancies v ON v.id = m.vacancy_id
+            WHERE m.vacancy_id = $1 AND m.status = 'proposed'
+            ORDER BY m.id
+            FOR UPDATE OF m""",
+        vacancy_id,
+    )
+
+
+async def lock_waiting_matches_of_participant(
+    conn: asyncpg.Connection, participant_id: uuid.UUID
+) -> list[asyncpg.Record]:
+    """The participant's proposals awaiting a decision, locked, with their vacancies' requirements."""
+    return await conn.fetch(
+        f"""SELECT m.*, c.profile, {_PLACED} AS placed, v.spec
+            FROM matches m
+            JOIN candidates c ON c.participant_id = m.participant_id
+            JOIN vacancies v ON v.id = m.vacancy_id
+            WHERE m.participant_id = $1 AND m.status = 'proposed'
+            ORDER BY m.id
+            FOR UPDATE OF m""",
+        participant_id,
     )

@@ -58,6 +58,6 @@ async def _apply_one(conn: asyncpg.Connection, event: Event, settings: MatchingS
         case ParticipantErased():
             await handlers.forget_participant(conn, event.participant_id, settings)
         case PlacementStarted():
-            await handlers.placement_started(conn, event)
+            await handlers.placement_started(conn, event, settings)
         case PlacementEnded():
             await handlers.placement_ended(conn, event, settings)

@@ -137,12 +137,16 @@ def ranked_vacancy(rank: int, row: Mapping[str, Any], assessment: Assessment) ->
 
 
 class MatchView(BaseModel):
+    """A proposal. Another city's participant (on one of the caller's vacancies) shows only as a
+    reference valid for this vacancy, with their city and score, as in the ranking."""
+
     match_id: uuid.UUID
     vacancy_id: uuid.UUID
-    participant_id: uuid.UUID
+    candidate_ref: str
+    participant_id: uuid.UUID | None
     city: str
     score: float
-    reasons: list[str]
+    reasons: list[str] | None
     status: MatchStatus
     decision_reason: str | None
     proposed_at: datetime
@@ -173,14 +177,16 @@ def vacancy_view(row: Mapping[str, Any]) -> VacancyView:
     )
 
 
-def match_view(row: Mapping[str, Any]) -> MatchView:
+def match_view(row: Mapping[str, Any], *, site: str) -> MatchView:
+    own = row["city"] == site
     return MatchView(
         match_id=row["id"],
         vacancy_id=row["vacancy_id"],
-        participant_id=row["participant_id"],
+        candidate_ref=candidate_ref(row["vacancy_id"], row["participant_id"]),
+        participant_id=row["participant_id"] if own else None,
         city=row["city"],
         score=row["score"],
-        reasons=list(row["reasons"]),
+        reasons=list(row["reasons"]) if own else None,
         status=row["status"],
         decision_reason=row["decision_reason"],
         proposed_at=row["proposed_at"],

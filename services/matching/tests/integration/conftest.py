@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from uuid import UUID
 
+import httpx
 import pytest
 
 from mile_devstack.inprocess import serve
@@ -55,6 +56,28 @@ async def matching_url(
     monkeypatch.setenv("MILE_KAFKA_IDEMPOTENCE", str(kafka_idempotence).lower())
     async with serve(create_app()) as url:
         yield url
+
+
+@pytest.fixture
+def liaison(issuer: DevIssuer) -> dict[str, str]:
+    """Headers of an employer liaison of the tests' city."""
+    return {"Authorization": f"Bearer {issuer.token(site=CITY, roles=['employer_liaison'])}"}
+
+
+@pytest.fixture
+def caseworker(issuer: DevIssuer) -> dict[str, str]:
+    """Headers of a caseworker of the tests' city."""
+    return {"Authorization": f"Bearer {issuer.token(site=CITY, roles=['caseworker'])}"}
+
+
+@pytest.fixture
+async def employer(matching_url: str, liaison: dict[str, str]) -> str:
+    """A registered employer of the tests' city, whose vacancies the tests open."""
+    async with httpx.AsyncClient(base_url=matching_url) as http:
+        body = {"name": "Idraulica Test S.r.l.", "nace": "F43.2", "municipality": "Milano"}
+        response = await http.post("/employers", json=body, headers=liaison)
+    assert response.status_code == 201, response.text
+    return str(response.json()["employer_id"])
 
 
 @pytest.fixture

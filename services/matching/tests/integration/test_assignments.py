@@ -28,7 +28,7 @@ pytestmark = pytest.mark.integration
 
 
 async def test_a_batch_proposes_each_participant_once_within_capacity(
-    matching_url: str, publish: Publish, issuer: DevIssuer, kafka_bootstrap: str
+    matching_url: str, publish: Publish, issuer: DevIssuer, kafka_bootstrap: str, employer: str, liaison: dict[str, str]
 ) -> None:
     manager = _token(issuer, CITY, "programme_manager")
     # Candidates other runs left on a shared broker never speak this run's language.
@@ -36,8 +36,14 @@ async def test_a_batch_proposes_each_participant_once_within_capacity(
     speaks = {"languages": [{"language": language, "min_level": "A2"}]}
     async with httpx.AsyncClient(base_url=matching_url) as http:
         # Essential skills nobody has: the candidates stay below the automatic proposals' threshold.
-        one = (await http.post("/vacancies", json=_vacancy(_skill(), positions=1, **speaks))).json()
-        two = (await http.post("/vacancies", json=_vacancy(_skill(), positions=2, isco08="7127", **speaks))).json()
+        one = (
+            await http.post("/vacancies", json=_vacancy(employer, _skill(), positions=1, **speaks), headers=liaison)
+        ).json()
+        two = (
+            await http.post(
+                "/vacancies", json=_vacancy(employer, _skill(), positions=2, isco08="7127", **speaks), headers=liaison
+            )
+        ).json()
         people = [uuid.uuid4() for _ in range(5)]
         for person in people:
             await publish(_speaking(person, language))

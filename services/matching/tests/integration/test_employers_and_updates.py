@@ -90,11 +90,11 @@ async def test_employers_need_a_liaison_token_and_valid_fields(matching_url: str
 
 
 async def test_a_liaison_updates_an_open_vacancy_and_the_change_is_published(
-    matching_url: str, issuer: DevIssuer, kafka_bootstrap: str, matching_database: str
+    matching_url: str, issuer: DevIssuer, kafka_bootstrap: str, employer: str
 ) -> None:
     skill = f"skill-{uuid.uuid4()}"
     async with httpx.AsyncClient(base_url=matching_url) as http:
-        opened = (await http.post("/vacancies", json=_vacancy(str(uuid.uuid4()), skill))).json()
+        opened = (await http.post("/vacancies", json=_vacancy(employer, skill), headers=_auth(issuer))).json()
         path = f"/vacancies/{opened['vacancy_id']}"
 
         changed = await http.patch(path, json={"positions": 3, "hours_per_week": 25}, headers=_auth(issuer))
@@ -102,7 +102,7 @@ async def test_a_liaison_updates_an_open_vacancy_and_the_change_is_published(
         body = changed.json()
         assert (body["positions"], body["hours_per_week"], body["title"]) == (3, 25, "Plumber")
         assert body["updated_at"] is not None
-        assert (await http.get(path)).json() == body
+        assert (await http.get(path, headers=_auth(issuer))).json() == body
 
         # Coordinates still travel together, required fields cannot be cleared, unknown fields are refused.
         half = await http.patch(path, json={"latitude": 45.5}, headers=_auth(issuer))
@@ -114,7 +114,7 @@ async def test_a_liaison_updates_an_open_vacancy_and_the_change_is_published(
         assert (await http.patch(path, json={"positions": 1}, headers=_auth(issuer, "athens"))).status_code == 404
         assert (await http.patch(path, json={"positions": 1})).status_code == 401
 
-        closed = await http.post(f"{path}/close", json={"reason": "withdrawn_by_employer"})
+        closed = await http.post(f"{path}/close", json={"reason": "withdrawn_by_employer"}, headers=_auth(issuer))
         assert closed.status_code == 200
         assert (await http.patch(path, json={"positions": 1}, headers=_auth(issuer))).status_code == 409
 
@@ -127,10 +127,10 @@ async def test_a_liaison_updates_an_open_vacancy_and_the_change_is_published(
 
 
 async def test_positions_never_drop_below_those_filled(
-    matching_url: str, issuer: DevIssuer, matching_database: str
+    matching_url: str, issuer: DevIssuer, matching_database: str, employer: str
 ) -> None:
-    async with httpx.AsyncClient(base_url=matching_url) as http:
-        opened = (await http.post("/vacancies", json=_vacancy(str(uuid.uuid4()), "x") | {"positions": 2})).json()
+    async with httpx.AsyncClient(base_url=matching_url, headers=_auth(issuer)) as http:
+        opened = (await http.post("/vacancies", json=_vacancy(employer, "x") | {"positions": 2})).json()
         conn = await asyncpg.connect(matching_database)
         try:
             await conn.execute("UPDATE vacancies SET filled = 2 WHERE id = $1", uuid.UUID(opened["vacancy_id"]))

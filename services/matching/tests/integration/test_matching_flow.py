@@ -44,9 +44,9 @@ def _profile(skill: str) -> CandidateProfile:
     )
 
 
-def _vacancy(skill: str, **fields: Any) -> dict[str, Any]:
+def _vacancy(employer: str, skill: str, **fields: Any) -> dict[str, Any]:
     return {
-        "employer_id": str(uuid.uuid4()),
+        "employer_id": employer,
         "city": CITY,
         "kind": "work_experience",
         "title": "Plumber (work experience)",
@@ -75,26 +75,38 @@ def _skill() -> str:
     return f"pipe welding {uuid.uuid4().hex[:8]}"
 
 
-async def _proposal(http: httpx.AsyncClient, vacancy_id: str, participant_id: uuid.UUID) -> dict[str, Any]:
+async def _proposal(
+    http: httpx.AsyncClient, vacancy_id: str, participant_id: uuid.UUID, headers: dict[str, str]
+) -> dict[str, Any]:
+    """The participant's proposal for the vacancy, as a caller of the participant's city sees it."""
+
     async def probe() -> dict[str, Any] | None:
-        matches = (await http.get("/matches", params={"vacancy_id": vacancy_id})).json()
+        matches = (await http.get("/matches", params={"vacancy_id": vacancy_id}, headers=headers)).json()
         return next((m for m in matches if m["participant_id"] == str(participant_id)), None)
 
     return await eventually(probe)
 
 
 async def test_a_registered_candidate_is_proposed_and_the_decision_published(
-    matching_url: str, publish: Publish, kafka_bootstrap: str, issuer: DevIssuer
+    matching_url: str,
+    publish: Publish,
+    kafka_bootstrap: str,
+    issuer: DevIssuer,
+    employer: str,
+    liaison: dict[str, str],
+    caseworker: dict[str, str],
 ) -> None:
     participant, skill = uuid.uuid4(), _skill()
     await publish(_registered(participant, skill))
     async with httpx.AsyncClient(base_url=matching_url) as http:
-        opened = await http.post("/vacancies", json=_vacancy(skill), headers={"Idempotency-Key": str(uuid.uuid4())})
+        opened = await http.post(
+            "/vacancies", json=_vacancy(employer, skill), headers={"Idempotency-Key": str(uuid.uuid4()), **liaison}
+        )
         assert opened.status_code == 201, opened.text
         vacancy = opened.json()
         assert (vacancy["status"], vacancy["filled"], vacancy["positions"]) == ("open", 0, 1)
 
-        match = await _proposal(http, vacancy["vacancy_id"], participant)
+        match = await _proposal(http, vacancy["vacancy_id"], participant, caseworker)
         assert match["status"] == "proposed" and match["city"] == CITY
         assert match["reasons"] == [
             "ISCO 7126: exact match, 3 years",
@@ -123,14 +135,21 @@ async def test_a_registered_candidate_is_proposed_and_the_decision_published(
         theirs = [c for c in elsewhere if c["candidate_ref"] == ours[0]["candidate_ref"]]
         assert [(c["participant_id"], c["reasons"], c["score"]) for c in theirs] == [(None, None, match["score"])]
 
+        # Athens' liaison sees the proposal on no vacancy of theirs; a Milan liaison sees it on theirs.
+        athens_liaison = _token(issuer, "athens", "employer_liaison")
+        assert (await http.get(f"/matches/{match['match_id']}", headers=athens_liaison)).status_code == 404
+        assert (await http.get(f"/matches/{match['match_id']}", headers=liaison)).json() == match
+
         decision = f"/matches/{match['match_id']}/decision"
-        decided = await http.post(decision, json={"decision": "accepted", "reason": None})
+        decided = await http.post(decision, json={"decision": "accepted", "reason": None}, headers=caseworker)
         assert decided.status_code == 200, decided.text
         assert decided.json()["status"] == "accepted"
-        again = await http.post(decision, json={"decision": "rejected", "reason": "participant_declined"})
+        again = await http.post(
+            decision, json={"decision": "rejected", "reason": "participant_declined"}, headers=caseworker
+        )
         assert again.status_code == 409
         assert again.headers["content-type"] == "application/problem+json"
-        assert (await http.get(f"/matches/{match['match_id']}")).json()["status"] == "accepted"
+        assert (await http.get(f"/matches/{match['match_id']}", headers=caseworker)).json()["status"] == "accepted"
 
     event = await find_event(
         kafka_bootstrap, MATCHES, lambda e: isinstance(e, MatchDecided) and str(e.match_id) == match["match_id"]
@@ -140,20 +159,23 @@ async def test_a_registered_candidate_is_proposed_and_the_decision_published(
     assert str(event.vacancy_id) == vacancy["vacancy_id"]
 
 
-async def test_bad_requests_are_named_problems(matching_url: str) -> None:
-    async with httpx.AsyncClient(base_url=matching_url) as http:
-        bad = await http.post("/vacancies", json=_vacancy(_skill(), positions=0, status="closed"))
+async def test_bad_requests_are_named_problems(
+    matching_url: str, employer: str, liaison: dict[str, str], caseworker: dict[str, str]
+) -> None:
+    async with httpx.AsyncClient(base_url=matching_url, headers=liaison) as http:
+        bad = await http.post("/vacancies", json=_vacancy(employer, _skill(), positions=0, status="closed"))
         assert bad.status_code == 422
         assert bad.headers["content-type"] == "application/problem+json"
         assert {e["field"] for e in bad.json()["errors"]} == {"positions", "status"}
 
         unknown = uuid.uuid4()
         assert (await http.get(f"/vacancies/{unknown}")).status_code == 404
-        assert (await http.post(f"/matches/{unknown}/decision", json={"decision": "accepted"})).status_code == 404
-        reason = await http.post(f"/matches/{unknown}/decision", json={"decision": "accepted", "reason": "Not a code"})
+        decide = f"/matches/{unknown}/decision"
+        assert (await http.post(decide, json={"decision": "accepted"}, headers=caseworker)).status_code == 404
+        reason = await http.post(decide, json={"decision": "accepted", "reason": "Not a code"}, headers=caseworker)
         assert reason.status_code == 422 and reason.json()["errors"][0]["field"] == "reason"
 
-        vacancy = (await http.post("/vacancies", json=_vacancy(_skill()))).json()
+        vacancy = (await http.post("/vacancies", json=_vacancy(employer, _skill()))).json()
         closing = f"/vacancies/{vacancy['vacancy_id']}/close"
         key = {"Idempotency-Key": str(uuid.uuid4())}
         first = await http.post(closing, json={"reason": "withdrawn_by_employer"}, headers=key)
@@ -164,18 +186,24 @@ async def test_bad_requests_are_named_problems(matching_url: str) -> None:
 
 
 async def test_an_erased_participant_leaves_no_candidate_and_no_open_proposal(
-    matching_url: str, publish: Publish, issuer: DevIssuer
+    matching_url: str,
+    publish: Publish,
+    issuer: DevIssuer,
+    employer: str,
+    liaison: dict[str, str],
+    caseworker: dict[str, str],
 ) -> None:
     participant, skill = uuid.uuid4(), _skill()
     async with httpx.AsyncClient(base_url=matching_url) as http:
-        vacancy = (await http.post("/vacancies", json=_vacancy(skill))).json()
+        vacancy = (await http.post("/vacancies", json=_vacancy(employer, skill), headers=liaison)).json()
         await publish(_registered(participant, skill))
-        await _proposal(http, vacancy["vacancy_id"], participant)
+        await _proposal(http, vacancy["vacancy_id"], participant, caseworker)
 
         await publish(ParticipantErased(participant_id=participant, city=CITY, erased_at=datetime.now(UTC)))
 
         async def gone() -> bool | None:
-            matches = (await http.get("/matches", params={"participant_id": str(participant)})).json()
+            params = {"participant_id": str(participant)}
+            matches = (await http.get("/matches", params=params, headers=caseworker)).json()
             return True if not matches else None
 
         await eventually(gone)
@@ -188,10 +216,12 @@ async def test_an_erased_participant_leaves_no_candidate_and_no_open_proposal(
 
 
 async def test_placements_take_and_return_capacity_once(
-    matching_url: str, matching_database: str, publish: Publish
+    matching_url: str, matching_database: str, publish: Publish, employer: str, liaison: dict[str, str]
 ) -> None:
-    async with httpx.AsyncClient(base_url=matching_url) as http:
-        vacancy_id = (await http.post("/vacancies", json=_vacancy(_skill(), positions=2))).json()["vacancy_id"]
+    async with httpx.AsyncClient(base_url=matching_url, headers=liaison) as http:
+        vacancy_id = (await http.post("/vacancies", json=_vacancy(employer, _skill(), positions=2))).json()[
+            "vacancy_id"
+        ]
         ids: dict[str, Any] = {
             "placement_id": uuid.uuid4(),
             "match_id": uuid.uuid4(),

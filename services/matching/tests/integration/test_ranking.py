@@ -18,13 +18,17 @@ pytestmark = pytest.mark.integration
 
 
 async def test_a_participants_vacancies_ranked_paged_and_gone_once_placed(
-    matching_url: str, publish: Publish, issuer: DevIssuer
+    matching_url: str, publish: Publish, issuer: DevIssuer, employer: str, liaison: dict[str, str]
 ) -> None:
     skill, participant = _skill(), uuid.uuid4()
     milan, athens = _token(issuer, CITY), _token(issuer, "athens")
     async with httpx.AsyncClient(base_url=matching_url) as http:
-        exact = (await http.post("/vacancies", json=_vacancy(skill))).json()
-        near = (await http.post("/vacancies", json=_vacancy(skill, isco08="7127", title="Fitter"))).json()
+        exact = (await http.post("/vacancies", json=_vacancy(employer, skill), headers=liaison)).json()
+        near = (
+            await http.post(
+                "/vacancies", json=_vacancy(employer, skill, isco08="7127", title="Fitter"), headers=liaison
+            )
+        ).json()
         await publish(_registered(participant, skill))
         path = f"/candidates/{participant}/vacancies"
 

@@ -1,5 +1,6 @@
 """Batch assignment: never over a capacity, never two proposals for one participant, never an
-ineligible pair, balance constraints hold, and never worse than the greedy baseline."""
+ineligible pair, balance constraints hold, never worse than the greedy baseline, and the
+balanced path's proven bound is never below the true optimum."""
 
 import itertools
 import uuid
@@ -9,7 +10,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mile_matching.assignment import Balance, Edges, candidate_edges, greedy, refugees, solve
+from mile_matching.assignment import (
+    Balance,
+    Edges,
+    balance_rows,
+    balanced,
+    candidate_edges,
+    greedy,
+    refugees,
+    solve,
+)
 from mile_matching.domain import assess
 from mile_matching.index import Candidate, CandidateIndex
 from mile_matching.settings import EligibilityRules, ScoreWeights
@@ -42,15 +52,19 @@ def _respects_capacity(edges: Edges, chosen: np.ndarray, capacity: list[int]) ->
     assert (taken <= np.asarray(capacity)).all()
 
 
-def _brute_force_best(edges: Edges, capacity: list[int]) -> float:
+def _brute_force_best(edges: Edges, capacity: list[int], rows: np.ndarray | None = None) -> float:
+    """The best total over every subset of pairs within capacity (and meeting ``rows @ x >= 0``)."""
     best = 0.0
     for size in range(edges.score.size + 1):
         for subset in itertools.combinations(range(edges.score.size), size):
             chosen = np.array(subset, dtype=int)
             cands = edges.candidate[chosen].tolist()
             taken = np.bincount(edges.vacancy[chosen], minlength=len(capacity))
-            if len(set(cands)) == len(cands) and (taken <= np.asarray(capacity)).all():
-                best = max(best, float(edges.score[chosen].sum()))
+            if len(set(cands)) != len(cands) or (taken > np.asarray(capacity)).any():
+                continue
+            if rows is not None and (rows[:, chosen].sum(axis=1) < -1e-9).any():
+                continue
+            best = max(best, float(edges.score[chosen].sum()))
     return best
 
 
@@ -101,6 +115,42 @@ def test_every_city_gets_its_share_of_proposals(
             of_city = proposable[city[proposable] == name]
             rate = np.isin(edges.candidate[chosen], of_city).sum() / of_city.size
             assert rate >= beta * overall - 1e-9
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    instances().filter(lambda i: i[0].score.size <= 9),
+    st.integers(0, 100).map(lambda s: s / 100),
+    st.integers(0, 100).map(lambda s: s / 100),
+    st.data(),
+)
+def test_both_balance_constraints_hold_and_the_bound_is_never_below_the_optimum(
+    instance: tuple[Edges, list[int], int], share: float, beta: float, data: st.DataObject
+) -> None:
+    edges, capacity, n = instance
+    refugee = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)))
+    city = np.array(data.draw(st.lists(st.sampled_from(["milan", "athens", "patras"]), min_size=n, max_size=n)))
+    balance = Balance(min_refugee_share=share, city_balance=beta)
+    rows = balance_rows(edges, refugee=refugee, city=city, balance=balance)
+    found = balanced(edges, capacity, rows)
+    _respects_capacity(edges, found.chosen, capacity)
+    assert (rows[:, found.chosen].sum(axis=1) >= -1e-9).all()
+    assert found.objective == pytest.approx(edges.score[found.chosen].sum())
+    optimum = _brute_force_best(edges, capacity, rows)
+    assert found.objective <= optimum + 1e-9 <= found.upper_bound + 2e-9
+
+
+@settings(max_examples=60, deadline=None)
+@given(instances(), st.data())
+def test_balance_that_already_holds_changes_nothing(
+    instance: tuple[Edges, list[int], int], data: st.DataObject
+) -> None:
+    edges, capacity, n = instance
+    refugee = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)))
+    free = solve(edges, capacity)
+    share = float(refugee[edges.candidate[free]].mean()) if free.size else 0.0
+    kept = solve(edges, capacity, refugee=refugee, balance=Balance(min_refugee_share=share))
+    assert edges.score[kept].sum() == pytest.approx(edges.score[free].sum())
 
 
 def test_balance_constraints_need_their_attributes() -> None:

@@ -1,5 +1,8 @@
 """Matching's command and event handlers: each runs in the caller's transaction and writes
-its events to the outbox, never publishing directly."""
+its events to the outbox, never publishing directly.
+
+Commands take the proposal lock themselves; the event handlers (``apply_profile`` to
+``placement_ended``) rely on the consumer having taken it once for its whole batch."""
 
 import uuid
 from datetime import UTC, datetime
@@ -175,20 +178,19 @@ async def apply_profile(
 ) -> None:
     """Hold the shared profile as the candidate, or nothing at all when none is shared; withdraw the
     waiting proposals the new profile no longer qualifies for, and refill those vacancies."""
-    await repository.lock_proposing(conn)
     if profile is None:
         await forget_participant(conn, participant_id, settings)
         return
-    await repository.upsert_candidate(
+    stored = await repository.upsert_candidate(
         conn,
         participant_id=participant_id,
         city=city,
         profile=profile.model_dump(mode="json"),
         updated_at=updated_at,
     )
-    freed = await withdrawals.of_participant(conn, participant_id, settings)
+    freed = [] if stored.created else await withdrawals.of_participant(conn, participant_id, settings)
     await proposals.propose_candidate(
-        conn, participant_id=participant_id, city=city, profile=profile, settings=settings
+        conn, participant_id=participant_id, city=city, profile=profile, placed=stored.placed, settings=settings
     )
     for vacancy_id in freed:
         await proposals.propose_for_vacancy(conn, vacancy_id, settings)
@@ -196,7 +198,6 @@ async def apply_profile(
 
 async def forget_participant(conn: asyncpg.Connection, participant_id: uuid.UUID, settings: MatchingSettings) -> None:
     """Fail-closed: drop the candidate and its undecided proposals, then refill those vacancies."""
-    await repository.lock_proposing(conn)
     for vacancy_id in await repository.delete_candidate(conn, participant_id):
         await proposals.propose_for_vacancy(conn, vacancy_id, settings)
 
@@ -204,7 +205,6 @@ async def forget_participant(conn: asyncpg.Connection, participant_id: uuid.UUID
 async def placement_started(conn: asyncpg.Connection, event: PlacementStarted, settings: MatchingSettings) -> None:
     """The placement takes a position, and its participant counts as placed until it ends: their
     proposals waiting elsewhere are withdrawn and those vacancies refilled."""
-    await repository.lock_proposing(conn)
     if await repository.mark_placement_started(conn, event.placement_id, event.vacancy_id, event.participant_id):
         await repository.take_position(conn, event.vacancy_id)
         for vacancy_id in await withdrawals.of_participant(conn, event.participant_id, settings):
@@ -213,7 +213,6 @@ async def placement_started(conn: asyncpg.Connection, event: PlacementStarted, s
 
 async def placement_ended(conn: asyncpg.Connection, event: PlacementEnded, settings: MatchingSettings) -> None:
     """An early end returns the position, and the vacancy may take proposals again."""
-    await repository.lock_proposing(conn)
     first_end = await repository.mark_placement_ended(conn, event.placement_id, event.vacancy_id, event.ended_at)
     if first_end and event.early:
         await repository.release_position(conn, event.vacancy_id)

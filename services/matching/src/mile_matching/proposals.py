@@ -48,10 +48,11 @@ async def propose_candidate(
     participant_id: uuid.UUID,
     city: str,
     profile: CandidateProfile,
+    placed: bool,
     settings: MatchingSettings,
 ) -> None:
-    """Propose the candidate for every open vacancy, in any city, that has room and fits."""
-    placed = await repository.is_placed(conn, participant_id)
+    """Propose the candidate (``placed`` if a placement of theirs is under way) for every open
+    vacancy, in any city, that has room and fits."""
     for vacancy in await repository.lock_open_vacancies(conn, participant_id):
         assessment = domain.assess(
             vacancy_spec(vacancy), profile, weights=settings.weights, rules=settings.rules, placed=placed

@@ -3,7 +3,7 @@
 import json
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 
@@ -23,6 +23,16 @@ async def lock_proposing(conn: asyncpg.Connection) -> None:
 # --- candidates ---------------------------------------------------------------------------
 
 
+# A candidate row's placement in progress (alias c): started and not yet ended.
+_PLACED = """EXISTS (SELECT 1 FROM vacancy_placements p
+                    WHERE p.participant_id = c.participant_id AND p.started AND p.ended_at IS NULL)"""
+
+
+class StoredCandidate(NamedTuple):
+    created: bool  # no row before: such a candidate has no proposal waiting (erasure drops them)
+    placed: bool  # a placement of theirs has started and not ended
+
+
 async def upsert_candidate(
     conn: asyncpg.Connection,
     *,
@@ -30,22 +40,20 @@ async def upsert_candidate(
     city: str,
     profile: dict[str, Any],
     updated_at: datetime,
-) -> None:
-    await conn.execute(
-        """INSERT INTO candidates (participant_id, city, profile, updated_at)
-           VALUES ($1, $2, $3::jsonb, $4)
-           ON CONFLICT (participant_id) DO UPDATE
-           SET city = excluded.city, profile = excluded.profile, updated_at = excluded.updated_at""",
+) -> StoredCandidate:
+    row = await conn.fetchrow(
+        f"""INSERT INTO candidates AS c (participant_id, city, profile, updated_at)
+            VALUES ($1, $2, $3::jsonb, $4)
+            ON CONFLICT (participant_id) DO UPDATE
+            SET city = excluded.city, profile = excluded.profile, updated_at = excluded.updated_at
+            RETURNING NOT EXISTS (SELECT 1 FROM candidates WHERE participant_id = $1) AS created,
+                      {_PLACED} AS placed""",
         participant_id,
         city,
         json.dumps(profile),
         updated_at,
     )
-
-
-# A candidate row's placement in progress (alias c): started and not yet ended.
-_PLACED = """EXISTS (SELECT 1 FROM vacancy_placements p
-                    WHERE p.participant_id = c.participant_id AND p.started AND p.ended_at IS NULL)"""
+    return StoredCandidate(created=row["created"], placed=row["placed"])
 
 
 async def delete_candidate(conn: asyncpg.Connection, participant_id: uuid.UUID) -> list[uuid.UUID]:
@@ -129,16 +137,6 @@ async def matched_pairs(conn: asyncpg.Connection, vacancy_ids: list[uuid.UUID]) 
         "SELECT vacancy_id, participant_id FROM matches WHERE vacancy_id = ANY($1::uuid[])", vacancy_ids
     )
     return {(row["vacancy_id"], row["participant_id"]) for row in rows}
-
-
-async def is_placed(conn: asyncpg.Connection, participant_id: uuid.UUID) -> bool:
-    return bool(
-        await conn.fetchval(
-            """SELECT EXISTS (SELECT 1 FROM vacancy_placements
-                              WHERE participant_id = $1 AND started AND ended_at IS NULL)""",
-            participant_id,
-        )
-    )
 
 
 async def candidates_without_match(conn: asyncpg.Connection, vacancy_id: uuid.UUID) -> list[asyncpg.Record]:

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from mile_matching import handlers
+from mile_matching import handlers, repository
 from mile_matching.settings import MatchingSettings
 from mile_platform.subscriber import Consumer, Delivery
 from mile_schemas import (
@@ -37,6 +37,7 @@ def consumer(settings: MatchingSettings) -> Consumer:
     """Apply each batch in partition order, so a participant's events apply in the order made."""
 
     async def apply(conn: asyncpg.Connection, deliveries: Sequence[Delivery]) -> None:
+        await repository.lock_proposing(conn)  # once for the batch's transaction, before any row lock
         for delivery in deliveries:
             with delivery.traced():
                 await _apply_one(conn, delivery.event, settings)

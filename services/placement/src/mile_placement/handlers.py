@@ -6,6 +6,7 @@ directly, so tests can move time.
 """
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import asyncpg
@@ -40,14 +41,25 @@ async def remember_vacancy(conn: asyncpg.Connection, event: VacancyOpened) -> No
     await repository.fill_in_kind(conn, event.vacancy_id, event.kind)
 
 
-async def record_decision(conn: asyncpg.Connection, event: MatchDecided) -> None:
-    placement = domain.propose(
-        event,
-        await repository.vacancy_kind(conn, event.vacancy_id),
-        participant_erased=await repository.is_erased(conn, event.participant_id),
-    )
-    if placement is not None:
-        await repository.insert_placement(conn, placement, proposed_at=event.decided_at)
+async def record_decisions(conn: asyncpg.Connection, events: Sequence[MatchDecided]) -> None:
+    """Propose the placements of a run of decisions, with one query per table rather than per decision.
+
+    Sound because a decision changes neither the vacancies nor the erasures the others read.
+    """
+    kinds = await repository.vacancy_kinds(conn, {event.vacancy_id for event in events})
+    erased = await repository.erased_among(conn, {event.participant_id for event in events})
+    proposed = [
+        (placement, event.decided_at)
+        for event in events
+        if (
+            placement := domain.propose(
+                event, kinds.get(event.vacancy_id), participant_erased=event.participant_id in erased
+            )
+        )
+        is not None
+    ]
+    if proposed:
+        await repository.insert_placements(conn, proposed)
 
 
 async def forget_participant(conn: asyncpg.Connection, event: ParticipantErased) -> None:

@@ -1,7 +1,7 @@
 """SQL for placement's tables; no decisions here."""
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -21,9 +21,12 @@ async def remember_vacancy(conn: asyncpg.Connection, vacancy_id: uuid.UUID, city
     )
 
 
-async def vacancy_kind(conn: asyncpg.Connection, vacancy_id: uuid.UUID) -> VacancyKind | None:
-    kind = await conn.fetchval("SELECT kind FROM vacancies WHERE vacancy_id = $1", vacancy_id)
-    return None if kind is None else VacancyKind(kind)
+async def vacancy_kinds(conn: asyncpg.Connection, vacancy_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, VacancyKind]:
+    """The kinds of those of these vacancies that are known."""
+    rows = await conn.fetch(
+        "SELECT vacancy_id, kind FROM vacancies WHERE vacancy_id = ANY($1::uuid[])", list(vacancy_ids)
+    )
+    return {row["vacancy_id"]: VacancyKind(row["kind"]) for row in rows}
 
 
 async def fill_in_kind(conn: asyncpg.Connection, vacancy_id: uuid.UUID, kind: VacancyKind) -> None:
@@ -36,19 +39,24 @@ async def fill_in_kind(conn: asyncpg.Connection, vacancy_id: uuid.UUID, kind: Va
     )
 
 
-async def insert_placement(conn: asyncpg.Connection, placement: Placement, *, proposed_at: datetime) -> None:
-    """Insert a new placement; one that exists for the match already is left as it is."""
-    await conn.execute(
+async def insert_placements(conn: asyncpg.Connection, placements: Sequence[tuple[Placement, datetime]]) -> None:
+    """Insert new placements (each with when it was proposed); one that exists for its match already stays as it is."""
+    await conn.executemany(
         """INSERT INTO placements (placement_id, match_id, vacancy_id, participant_id, city, kind, proposed_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7)
            ON CONFLICT DO NOTHING""",
-        placement.placement_id,
-        placement.match_id,
-        placement.vacancy_id,
-        placement.participant_id,
-        placement.city,
-        placement.kind.value if placement.kind else None,
-        proposed_at,
+        [
+            (
+                placement.placement_id,
+                placement.match_id,
+                placement.vacancy_id,
+                placement.participant_id,
+                placement.city,
+                placement.kind.value if placement.kind else None,
+                proposed_at,
+            )
+            for placement, proposed_at in placements
+        ],
     )
 
 
@@ -100,11 +108,12 @@ async def remember_erasure(conn: asyncpg.Connection, participant_id: uuid.UUID, 
     )
 
 
-async def is_erased(conn: asyncpg.Connection, participant_id: uuid.UUID) -> bool:
-    found: bool = await conn.fetchval(
-        "SELECT EXISTS (SELECT 1 FROM erased_participants WHERE participant_id = $1)", participant_id
+async def erased_among(conn: asyncpg.Connection, participant_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+    """Those of these participants known to be erased."""
+    rows = await conn.fetch(
+        "SELECT participant_id FROM erased_participants WHERE participant_id = ANY($1::uuid[])", list(participant_ids)
     )
-    return found
+    return {row["participant_id"] for row in rows}
 
 
 def _placement(row: Mapping[str, Any]) -> Placement:

@@ -1,6 +1,7 @@
 """What placement consumes: vacancies and match decisions from matching, erasures from every city."""
 
 from collections.abc import Sequence
+from itertools import groupby
 
 import asyncpg
 
@@ -18,18 +19,21 @@ PATTERN = rf"^mile\.matching\.(?:vacancies|matches)\.v1$|{PARTICIPANTS_PATTERN}"
 
 
 async def apply(conn: asyncpg.Connection, deliveries: Sequence[Delivery]) -> None:
-    """Apply a batch in delivery order (partition order), in the wrapper's transaction."""
-    for delivery in deliveries:
-        with delivery.traced():
-            await _apply_one(conn, delivery)
+    """Apply a batch in delivery order (partition order), in the wrapper's transaction; each run of
+    consecutive decisions is applied together, so a backlog costs a few statements per batch."""
+    for is_decision, run in groupby(deliveries, key=lambda d: isinstance(d.event, MatchDecided)):
+        if is_decision:
+            await handlers.record_decisions(conn, [d.event for d in run if isinstance(d.event, MatchDecided)])
+            continue
+        for delivery in run:
+            with delivery.traced():
+                await _apply_one(conn, delivery)
 
 
 async def _apply_one(conn: asyncpg.Connection, delivery: Delivery) -> None:
     match delivery.event:
         case VacancyOpened() as event:
             await handlers.remember_vacancy(conn, event)
-        case MatchDecided() as event:
-            await handlers.record_decision(conn, event)
         case ParticipantErased() as event:
             await handlers.forget_participant(conn, event)
         case other:

@@ -45,7 +45,7 @@ async def _ended_placements(pool: asyncpg.Pool, settings: PlacementSettings, cou
             )
             proposed = domain.propose(decision, VacancyKind.WORK_EXPERIENCE, participant_erased=False)
             assert proposed is not None
-            await repository.insert_placement(conn, proposed, proposed_at=decision.decided_at)
+            await repository.insert_placements(conn, [(proposed, decision.decided_at)])
             confirmed, confirmation = domain.confirm(
                 proposed,
                 kind=None,

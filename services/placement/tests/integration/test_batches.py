@@ -1,0 +1,96 @@
+"""One consumer batch mixing decisions, a vacancy and an erasure applies as if one event at a time.
+
+Decisions are applied a run at a time; a run must still see the vacancy and the erasure
+that came before it in the batch, and none that come after.
+"""
+
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, timedelta
+
+import asyncpg
+import pytest
+from aiokafka.structs import ConsumerRecord
+from opentelemetry import trace
+
+from mile_placement import subscribers
+from mile_platform.migrations import apply_migrations
+from mile_platform.subscriber import Delivery
+from mile_schemas import Event, MatchDecided, MatchDecision, ParticipantErased, VacancyKind, VacancyOpened
+
+pytestmark = pytest.mark.integration
+NOW = datetime.now(UTC).replace(microsecond=0)
+CITY = "milan"
+
+
+def _delivery(event: Event, offset: int) -> Delivery:
+    record = ConsumerRecord(
+        topic=event.topic(),
+        partition=0,
+        offset=offset,
+        timestamp=0,
+        timestamp_type=0,
+        key=event.key().encode(),
+        value=b"",
+        checksum=None,
+        serialized_key_size=0,
+        serialized_value_size=0,
+        headers=(),
+    )
+    return Delivery(meta=event.meta(), event=event, record=record, span=trace.INVALID_SPAN)
+
+
+def _decision(vacancy_id: uuid.UUID, participant_id: uuid.UUID, decision: MatchDecision) -> MatchDecided:
+    return MatchDecided(
+        match_id=uuid.uuid4(),
+        vacancy_id=vacancy_id,
+        participant_id=participant_id,
+        city=CITY,
+        decision=decision,
+        decided_at=NOW - timedelta(days=2),
+    )
+
+
+async def test_a_mixed_batch_applies_in_order(fresh_database: Callable[[str], Awaitable[str]]) -> None:
+    vacancy = VacancyOpened(
+        vacancy_id=uuid.uuid4(),
+        city=CITY,
+        employer_id=uuid.uuid4(),
+        kind=VacancyKind.JOB,
+        title="Plumber",
+        isco08="7126",
+        municipality="Sesto San Giovanni",
+        hours_per_week=30,
+        start_date=date(2026, 4, 1),
+        opened_at=NOW - timedelta(days=10),
+    )
+    erased, kept = uuid.uuid4(), uuid.uuid4()
+    before_vacancy = _decision(vacancy.vacancy_id, kept, MatchDecision.ACCEPTED)
+    before_erasure = _decision(vacancy.vacancy_id, erased, MatchDecision.ACCEPTED)
+    rejected = _decision(vacancy.vacancy_id, kept, MatchDecision.REJECTED)
+    after_erasure = _decision(vacancy.vacancy_id, erased, MatchDecision.ACCEPTED)
+    after_all = _decision(vacancy.vacancy_id, kept, MatchDecision.ACCEPTED)
+    batch: list[Event] = [
+        before_vacancy,
+        vacancy,
+        before_erasure,
+        rejected,
+        ParticipantErased(participant_id=erased, city=CITY, erased_at=NOW - timedelta(days=1)),
+        after_erasure,
+        after_all,
+        after_all,  # a second copy in the same run
+    ]
+    pool = await asyncpg.create_pool(await fresh_database("placement_batches"), min_size=1, max_size=2)
+    try:
+        await apply_migrations(pool, ["mile_platform", "mile_placement"])
+        async with pool.acquire() as conn, conn.transaction():
+            await subscribers.apply(conn, [_delivery(event, offset) for offset, event in enumerate(batch)])
+        rows = await pool.fetch("SELECT match_id, state, kind FROM placements")
+    finally:
+        await pool.close()
+
+    assert {row["match_id"]: (row["state"], row["kind"]) for row in rows} == {
+        before_vacancy.match_id: ("proposed", "job"),  # the kind filled in when the vacancy came
+        before_erasure.match_id: ("cancelled", "job"),
+        after_all.match_id: ("proposed", "job"),
+    }

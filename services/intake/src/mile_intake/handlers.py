@@ -99,17 +99,15 @@ async def register_participant(
             )
         ],
     )
-    for purpose in sorted(consents):
-        await repository.add_consent_record(
-            conn,
-            city=city,
-            participant_id=participant_id,
-            purpose=purpose.value,
-            status="given",
-            notice_version=command.notice_version,
-            recorded_by=actor.principal.subject,
-            recorded_at=now,
-        )
+    await repository.add_first_consents(
+        conn,
+        city=city,
+        participant_id=participant_id,
+        purposes=[purpose.value for purpose in sorted(consents)],
+        notice_version=command.notice_version,
+        recorded_by=actor.principal.subject,
+        recorded_at=now,
+    )
     await audit(conn, actor, city=city, action="participant.register", participant_id=participant_id)
     return ParticipantCreated(
         participant_id=participant_id,

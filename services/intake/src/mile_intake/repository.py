@@ -12,8 +12,8 @@ APP_ROLE = "mile_intake_app"
 
 async def act_for_city(conn: asyncpg.Connection, city: str) -> None:
     """Work as the non-owner role, confined by row-level security to ``city``, until the transaction ends."""
-    await conn.execute(f"SET LOCAL ROLE {APP_ROLE}")
-    await conn.execute("SELECT set_config('mile.city', $1, true)", city)
+    # ``role`` set locally is SET LOCAL ROLE (membership checked alike); one statement, one round trip.
+    await conn.execute("SELECT set_config('role', $1, true), set_config('mile.city', $2, true)", APP_ROLE, city)
 
 
 async def insert_participant(
@@ -31,12 +31,18 @@ async def insert_participant(
     identity_hash: bytes,
     created_at: datetime,
 ) -> asyncpg.Record:
-    row = await conn.fetchrow(
-        """INSERT INTO participants
-               (id, city, personal, casework, statistics, profile, consents, notice_version, identity_hash,
-                created_at, updated_at)
-           VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $8, $9, $10, $10)
-           RETURNING *""",
+    # The key is written in the same statement (its foreign key is checked at the statement's end).
+    return await conn.fetchrow(
+        """WITH person AS (
+               INSERT INTO participants
+                   (id, city, personal, casework, statistics, profile, consents, notice_version, identity_hash,
+                    created_at, updated_at)
+               VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $8, $9, $10, $10)
+               RETURNING *
+           ), sealed AS (
+               INSERT INTO participant_keys (participant_id, city, wrapped_key) VALUES ($1, $2, $11)
+           )
+           SELECT * FROM person""",
         participant_id,
         city,
         personal,
@@ -47,14 +53,8 @@ async def insert_participant(
         notice_version,
         identity_hash,
         created_at,
-    )
-    await conn.execute(
-        "INSERT INTO participant_keys (participant_id, city, wrapped_key) VALUES ($1, $2, $3)",
-        participant_id,
-        city,
         wrapped_key,
     )
-    return row
 
 
 async def get_participant(
@@ -213,6 +213,32 @@ async def list_participants(
         after[0] if after else None,
         after[1] if after else None,
         limit,
+    )
+
+
+async def add_first_consents(
+    conn: asyncpg.Connection,
+    *,
+    city: str,
+    participant_id: uuid.UUID,
+    purposes: list[str],
+    notice_version: str,
+    recorded_by: str,
+    recorded_at: datetime,
+) -> None:
+    """The consents given at registration, in one statement: a new participant has no expiries yet."""
+    await conn.execute(
+        """INSERT INTO participant_consents
+               (participant_id, city, purpose, status, notice_version, recorded_by, expires_on, recorded_at)
+           SELECT $1, $2, purpose, 'given', $4, $5, NULL, $6
+           FROM unnest($3::text[]) WITH ORDINALITY AS given(purpose, n)
+           ORDER BY n""",
+        participant_id,
+        city,
+        purposes,
+        notice_version,
+        recorded_by,
+        recorded_at,
     )
 
 

@@ -1,20 +1,19 @@
 """Intake's HTTP API for the city's own frontend: thin, no SQL, no rules."""
 
+import functools
 import re
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, TypeVar
 
-import asyncpg
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, BeforeValidator
 
 from mile_intake import handlers, measures, repository
 from mile_intake.access import (
     REQUEST_ID_HEADER,
-    Actor,
     Auditor,
     Lister,
     Reader,
@@ -258,150 +257,101 @@ async def export(participant_id: uuid.UUID, request: Request, response: Response
     return view
 
 
-async def _record(
-    request: Request,
-    response: Response,
-    actor: Actor,
-    participant_id: uuid.UUID,
-    *,
-    command: BaseModel,
-    key: str | None,
-    view: type[V],
-    run: Callable[[asyncpg.Connection, str, datetime], Awaitable[BaseModel]],
-    success: int = status.HTTP_201_CREATED,
-) -> V:
-    """The shape of every write about one participant: city check, one transaction, replayable."""
-    settings, _ = _context(request)
-    require_participant_city(actor, settings.city, participant_id)
-    now = _now(request)
-    code, body = await write_once(
-        request, key=key, command=command, success=success, run=lambda conn: run(conn, settings.city, now)
-    )
-    response.status_code = code
-    response.headers[REQUEST_ID_HEADER] = actor.request_id
-    return view.model_validate(body)
+class _Write:
+    """A write about one participant, as a dependency: its endpoint only names the command,
+    the answer's model and the handler. City check, one transaction, replayable by key."""
+
+    def __init__(
+        self,
+        participant_id: uuid.UUID,
+        request: Request,
+        response: Response,
+        actor: Writer,
+        idempotency_key: IdempotencyKey = None,
+    ) -> None:
+        self.participant_id, self.request, self.response, self.actor = participant_id, request, response, actor
+        self.key = idempotency_key
+
+    async def __call__(
+        self,
+        command: BaseModel,
+        view: type[V],
+        run: Callable[..., Awaitable[BaseModel]],
+        success: int = status.HTTP_201_CREATED,
+    ) -> V:
+        """``run(conn, participant_id, command, city=, actor=, now=)`` is a handler of ``measures``."""
+        settings, _ = _context(self.request)
+        require_participant_city(self.actor, settings.city, self.participant_id)
+        now = _now(self.request)
+        code, body = await write_once(
+            self.request,
+            key=self.key,
+            command=command,
+            success=success,
+            run=lambda conn: run(conn, self.participant_id, command, city=settings.city, actor=self.actor, now=now),
+        )
+        self.response.status_code = code
+        self.response.headers[REQUEST_ID_HEADER] = self.actor.request_id
+        return view.model_validate(body)
 
 
-async def _read(
-    request: Request,
-    response: Response,
-    actor: Actor,
-    participant_id: uuid.UUID,
-    run: Callable[[asyncpg.Connection, str, Keyring], Awaitable[V]],
-) -> V:
-    settings, keyring = _context(request)
-    require_participant_city(actor, settings.city, participant_id)
-    async with runtime_of(request).db().acquire() as conn, conn.transaction():
-        result = await run(conn, settings.city, keyring)
-    response.headers[REQUEST_ID_HEADER] = actor.request_id
-    return result
+Write = Annotated[_Write, Depends()]
+
+
+class _Read:
+    """A read of one participant's records, as a dependency: city check, one transaction."""
+
+    def __init__(self, participant_id: uuid.UUID, request: Request, response: Response, actor: Reader) -> None:
+        self.participant_id, self.request, self.response, self.actor = participant_id, request, response, actor
+
+    async def __call__(self, run: Callable[..., Awaitable[V]]) -> V:
+        """``run(conn, participant_id, city=, actor=)`` is a reader of ``measures``."""
+        settings, _ = _context(self.request)
+        require_participant_city(self.actor, settings.city, self.participant_id)
+        async with runtime_of(self.request).db().acquire() as conn, conn.transaction():
+            result = await run(conn, self.participant_id, city=settings.city, actor=self.actor)
+        self.response.headers[REQUEST_ID_HEADER] = self.actor.request_id
+        return result
+
+
+Read = Annotated[_Read, Depends()]
 
 
 @measures_router.post(
     "/assessments/skills", status_code=status.HTTP_201_CREATED, response_model=AssessmentView, responses=_ID_PROBLEMS
 )
-async def record_skills_assessment(
-    participant_id: uuid.UUID,
-    command: RecordSkillsAssessment,
-    request: Request,
-    response: Response,
-    actor: Writer,
-    idempotency_key: IdempotencyKey = None,
-) -> AssessmentView:
+async def record_skills_assessment(command: RecordSkillsAssessment, write: Write) -> AssessmentView:
     """Record a skills assessment (who, when, which sections); emits ``AssessmentCompleted``. Audited."""
-    return await _record(
-        request,
-        response,
-        actor,
-        participant_id,
-        command=command,
-        key=idempotency_key,
-        view=AssessmentView,
-        run=lambda conn, city, now: measures.record_skills_assessment(
-            conn, participant_id, command, city=city, actor=actor, now=now
-        ),
-    )
+    return await write(command, AssessmentView, measures.record_skills_assessment)
 
 
 @measures_router.post(
     "/assessments/language", status_code=status.HTTP_201_CREATED, response_model=AssessmentView, responses=_ID_PROBLEMS
 )
-async def record_language_assessment(
-    participant_id: uuid.UUID,
-    command: RecordLanguageAssessment,
-    request: Request,
-    response: Response,
-    actor: Writer,
-    idempotency_key: IdempotencyKey = None,
-) -> AssessmentView:
+async def record_language_assessment(command: RecordLanguageAssessment, write: Write) -> AssessmentView:
     """Record a language (re-)assessment, CEFR per skill; the levels found replace those held.
     Emits ``AssessmentCompleted`` and ``ParticipantProfileUpdated`` (what consent allows). Audited."""
-    return await _record(
-        request,
-        response,
-        actor,
-        participant_id,
-        command=command,
-        key=idempotency_key,
-        view=AssessmentView,
-        run=lambda conn, city, now: measures.record_language_assessment(
-            conn, participant_id, command, city=city, actor=actor, now=now
-        ),
-    )
+    return await write(command, AssessmentView, measures.record_language_assessment)
 
 
 @measures_router.get("/assessments", response_model=list[AssessmentView], responses=_ID_PROBLEMS)
-async def list_assessments(
-    participant_id: uuid.UUID, request: Request, response: Response, actor: Reader
-) -> list[AssessmentView]:
+async def list_assessments(read: Read) -> list[AssessmentView]:
     """The participant's assessments, oldest first. Audited."""
-    return await _read(
-        request,
-        response,
-        actor,
-        participant_id,
-        lambda conn, city, _: measures.list_assessments(conn, participant_id, city=city, actor=actor),
-    )
+    return await read(measures.list_assessments)
 
 
 @measures_router.post(
     "/training", status_code=status.HTTP_201_CREATED, response_model=EnrolmentView, responses=_ID_PROBLEMS
 )
-async def enrol_in_training(
-    participant_id: uuid.UUID,
-    command: EnrolInTraining,
-    request: Request,
-    response: Response,
-    actor: Writer,
-    idempotency_key: IdempotencyKey = None,
-) -> EnrolmentView:
+async def enrol_in_training(command: EnrolInTraining, write: Write) -> EnrolmentView:
     """Enrol the participant in a course; emits ``TrainingEnrolled``. Audited."""
-    return await _record(
-        request,
-        response,
-        actor,
-        participant_id,
-        command=command,
-        key=idempotency_key,
-        view=EnrolmentView,
-        run=lambda conn, city, now: measures.enrol_in_training(
-            conn, participant_id, command, city=city, actor=actor, now=now
-        ),
-    )
+    return await write(command, EnrolmentView, measures.enrol_in_training)
 
 
 @measures_router.get("/training", response_model=list[EnrolmentView], responses=_ID_PROBLEMS)
-async def list_training(
-    participant_id: uuid.UUID, request: Request, response: Response, actor: Reader
-) -> list[EnrolmentView]:
+async def list_training(read: Read) -> list[EnrolmentView]:
     """The participant's enrolments, oldest first. Audited."""
-    return await _read(
-        request,
-        response,
-        actor,
-        participant_id,
-        lambda conn, city, _: measures.list_training(conn, participant_id, city=city, actor=actor),
-    )
+    return await read(measures.list_training)
 
 
 @measures_router.post(
@@ -410,28 +360,15 @@ async def list_training(
     responses={**_ID_PROBLEMS, 409: {"description": "the enrolment already ended"}},
 )
 async def end_training(
-    participant_id: uuid.UUID,
-    enrolment_id: uuid.UUID,
-    command: EndTraining,
-    request: Request,
-    response: Response,
-    actor: Writer,
-    idempotency_key: IdempotencyKey = None,
+    participant_id: uuid.UUID, enrolment_id: uuid.UUID, command: EndTraining, write: Write
 ) -> EnrolmentView:
     """End an enrolment: completed (hours, certificate) or dropped out (reason code); emits
     ``TrainingEnded``. Audited."""
-    return await _record(
-        request,
-        response,
-        actor,
-        participant_id,
-        command=command,
-        key=idempotency_key,
-        view=EnrolmentView,
+    return await write(
+        command,
+        EnrolmentView,
+        lambda conn, _, *args, **kwargs: measures.end_training(conn, participant_id, enrolment_id, *args, **kwargs),
         success=status.HTTP_200_OK,
-        run=lambda conn, city, now: measures.end_training(
-            conn, participant_id, enrolment_id, command, city=city, actor=actor, now=now
-        ),
     )
 
 
@@ -441,45 +378,20 @@ async def end_training(
     response_model=GuidanceSessionRecordedView,
     responses=_ID_PROBLEMS,
 )
-async def record_guidance_session(
-    participant_id: uuid.UUID,
-    command: RecordGuidanceSession,
-    request: Request,
-    response: Response,
-    actor: Writer,
-    idempotency_key: IdempotencyKey = None,
-) -> GuidanceSessionRecordedView:
+async def record_guidance_session(command: RecordGuidanceSession, write: Write) -> GuidanceSessionRecordedView:
     """Record a tutoring or guidance session; notes are held encrypted and never published.
     Emits ``GuidanceSessionRecorded``. Audited."""
-    _, keyring = _context(request)
-    return await _record(
-        request,
-        response,
-        actor,
-        participant_id,
-        command=command,
-        key=idempotency_key,
-        view=GuidanceSessionRecordedView,
-        run=lambda conn, city, now: measures.record_guidance_session(
-            conn, participant_id, command, city=city, keyring=keyring, actor=actor, now=now
-        ),
+    _, keyring = _context(write.request)
+    return await write(
+        command, GuidanceSessionRecordedView, functools.partial(measures.record_guidance_session, keyring=keyring)
     )
 
 
 @measures_router.get("/guidance-sessions", response_model=list[GuidanceSessionView], responses=_ID_PROBLEMS)
-async def list_guidance_sessions(
-    participant_id: uuid.UUID, request: Request, response: Response, actor: Reader
-) -> list[GuidanceSessionView]:
+async def list_guidance_sessions(read: Read) -> list[GuidanceSessionView]:
     """The participant's sessions with their notes, decrypted. Audited."""
-    return await _read(
-        request,
-        response,
-        actor,
-        participant_id,
-        lambda conn, city, keyring: measures.list_guidance_sessions(
-            conn, participant_id, city=city, keyring=keyring, actor=actor
-        ),
-    )
+    _, keyring = _context(read.request)
+    return await read(functools.partial(measures.list_guidance_sessions, keyring=keyring))
 
 
 @audit_router.get("", response_model=AuditPage, responses=_PROBLEMS)

@@ -12,8 +12,6 @@ rolled back alone, logged by exception class only, passed over for the rest of t
 tried again on the next, so it never holds up the others.
 """
 
-import asyncio
-import contextlib
 import logging
 import uuid
 from datetime import datetime
@@ -33,22 +31,11 @@ ACTOR = "system:consent-expiry"
 
 
 class ConsentExpiry:
-    def __init__(self, *, pool: asyncpg.Pool, city: str, clock: Clock, interval_s: float, batch_size: int) -> None:
+    def __init__(self, *, pool: asyncpg.Pool, city: str, clock: Clock, batch_size: int) -> None:
         self._pool = pool
         self._city = city
         self._clock = clock
-        self._interval_s = interval_s
         self._batch_size = batch_size
-        self._task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="consent-expiry")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
 
     async def tick(self) -> int:
         """Expire every consent due at the clock's current time; returns how many expired."""
@@ -110,14 +97,3 @@ class ConsentExpiry:
             participant_id=participant_id,
             request_id=f"consent-expiry-{now.date().isoformat()}",
         )
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.tick()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                level = logging.WARNING if is_transient(exc) else logging.ERROR
-                log.log(level, "consent expiry tick failed: %s; retrying", type(exc).__name__)
-            await asyncio.sleep(self._interval_s)

@@ -12,6 +12,7 @@ from mile_intake.expiry import ConsentExpiry
 from mile_intake.handlers import DuplicateParticipant
 from mile_intake.openapi import document_problems
 from mile_intake.settings import IntakeSettings
+from mile_platform import periodic
 from mile_platform.app import service_app
 from mile_platform.auth import setup_auth
 from mile_platform.clock import SYSTEM_CLOCK, Clock
@@ -66,17 +67,10 @@ def create_app(clock: Clock = SYSTEM_CLOCK) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with platform_lifespan(app):
             expiry = ConsentExpiry(
-                pool=runtime.db(),
-                city=settings.city,
-                clock=clock,
-                interval_s=settings.consent_expiry_interval_s,
-                batch_size=settings.consent_expiry_batch_size,
+                pool=runtime.db(), city=settings.city, clock=clock, batch_size=settings.consent_expiry_batch_size
             )
-            await expiry.start()
-            try:
+            async with periodic.every(settings.consent_expiry_interval_s, expiry.tick, name="consent-expiry"):
                 yield
-            finally:
-                await expiry.stop()
 
     app.router.lifespan_context = lifespan
     return app

@@ -15,6 +15,7 @@ the foreign keys of migration 0006 make the database refuse an orphan whatever t
 """
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 import asyncpg
@@ -45,6 +46,7 @@ from mile_platform.outbox import add_events
 from mile_schemas import (
     AssessmentCompleted,
     ConsentPurpose,
+    Event,
     GuidanceSessionRecorded,
     StatisticalAttributes,
     TrainingEnded,
@@ -63,9 +65,61 @@ async def _participant(
     return row
 
 
+async def _read(
+    conn: asyncpg.Connection, actor: Actor, participant_id: uuid.UUID, *, city: str, action: str
+) -> asyncpg.Record:
+    """Every read of a participant's records is audited; returns the participant row."""
+    participant = await _participant(conn, city, participant_id, for_update=False)
+    await audit(conn, actor, city=city, action=action, participant_id=participant_id)
+    return participant
+
+
+async def _publish(
+    conn: asyncpg.Connection,
+    actor: Actor,
+    events: Sequence[Event],
+    *,
+    city: str,
+    participant_id: uuid.UUID,
+    action: str,
+) -> None:
+    """How every write ends: its events into the outbox and the audit record, in its transaction."""
+    await add_events(conn, events)
+    await audit(conn, actor, city=city, action=action, participant_id=participant_id)
+
+
 def _not_after(field: str, when: datetime, now: datetime) -> None:
     if when > now:
         raise DomainError(f"Invalid fields: {field} (must not be in the future)")
+
+
+async def _insert_assessment(
+    conn: asyncpg.Connection,
+    participant_id: uuid.UUID,
+    command: RecordSkillsAssessment | RecordLanguageAssessment,
+    kind: str,
+    sections: list[str],
+    languages: list[dict[str, object]],
+    *,
+    city: str,
+    actor: Actor,
+    now: datetime,
+) -> asyncpg.Record:
+    """Both kinds share one table: who assessed, when (never in the future), and who recorded it."""
+    _not_after("completed_at", command.completed_at, now)
+    return await repository.insert_assessment(
+        conn,
+        assessment_id=uuid.uuid4(),
+        participant_id=participant_id,
+        city=city,
+        kind=kind,
+        assessor=command.assessor,
+        completed_at=command.completed_at,
+        sections=sections,
+        languages=languages,
+        recorded_by=actor.principal.subject,
+        recorded_at=now,
+    )
 
 
 async def record_skills_assessment(
@@ -78,19 +132,9 @@ async def record_skills_assessment(
     now: datetime,
 ) -> AssessmentView:
     await _participant(conn, city, participant_id, for_update=True)
-    _not_after("completed_at", command.completed_at, now)
-    row = await repository.insert_assessment(
-        conn,
-        assessment_id=uuid.uuid4(),
-        participant_id=participant_id,
-        city=city,
-        kind="skills",
-        assessor=command.assessor,
-        completed_at=command.completed_at,
-        sections=[section.value for section in command.sections],
-        languages=[],
-        recorded_by=actor.principal.subject,
-        recorded_at=now,
+    sections = [section.value for section in command.sections]
+    row = await _insert_assessment(
+        conn, participant_id, command, "skills", sections, [], city=city, actor=actor, now=now
     )
     event = AssessmentCompleted(
         participant_id=participant_id,
@@ -98,10 +142,9 @@ async def record_skills_assessment(
         assessment_id=row["id"],
         kind="skills",
         completed_at=command.completed_at,
-        sections=tuple(section.value for section in command.sections),
+        sections=tuple(sections),
     )
-    await add_events(conn, [event])
-    await audit(conn, actor, city=city, action="assessment.skills", participant_id=participant_id)
+    await _publish(conn, actor, [event], city=city, participant_id=participant_id, action="assessment.skills")
     return assessment_view(row)
 
 
@@ -116,20 +159,10 @@ async def record_language_assessment(
 ) -> AssessmentView:
     """Record the levels found; they replace the levels held, so the profile snapshot moves too."""
     participant = await _participant(conn, city, participant_id, for_update=True)
-    _not_after("completed_at", command.completed_at, now)
     levels = command.languages
-    row = await repository.insert_assessment(
-        conn,
-        assessment_id=uuid.uuid4(),
-        participant_id=participant_id,
-        city=city,
-        kind="language",
-        assessor=command.assessor,
-        completed_at=command.completed_at,
-        sections=[],
-        languages=[entry.model_dump(mode="json") for entry in levels],
-        recorded_by=actor.principal.subject,
-        recorded_at=now,
+    languages = [entry.model_dump(mode="json") for entry in levels]
+    row = await _insert_assessment(
+        conn, participant_id, command, "language", [], languages, city=city, actor=actor, now=now
     )
     profile = with_languages(ParticipantProfile.model_validate_json(participant["profile"]), levels)
     stats = StatisticalAttributes.model_validate_json(participant["statistics"])
@@ -157,17 +190,10 @@ async def record_language_assessment(
         stats=stats,
         profile=profile,
     )
-    await add_events(conn, [completed, snapshot])
-    await audit(conn, actor, city=city, action="assessment.language", participant_id=participant_id)
+    await _publish(
+        conn, actor, [completed, snapshot], city=city, participant_id=participant_id, action="assessment.language"
+    )
     return assessment_view(row)
-
-
-async def list_assessments(
-    conn: asyncpg.Connection, participant_id: uuid.UUID, *, city: str, actor: Actor
-) -> list[AssessmentView]:
-    await _participant(conn, city, participant_id, for_update=False)
-    await audit(conn, actor, city=city, action="assessments.read", participant_id=participant_id)
-    return [assessment_view(row) for row in await repository.assessments_of(conn, participant_id)]
 
 
 async def enrol_in_training(
@@ -192,17 +218,9 @@ async def enrol_in_training(
         enrolled_at=now,
     )
     event = TrainingEnrolled(
-        participant_id=participant_id,
-        city=city,
-        enrolment_id=row["id"],
-        course_type=command.course_type,
-        language=command.language,
-        planned_hours=command.planned_hours,
-        starts_on=command.starts_on,
-        enrolled_at=now,
+        participant_id=participant_id, city=city, enrolment_id=row["id"], enrolled_at=now, **command.model_dump()
     )
-    await add_events(conn, [event])
-    await audit(conn, actor, city=city, action="training.enrol", participant_id=participant_id)
+    await _publish(conn, actor, [event], city=city, participant_id=participant_id, action="training.enrol")
     return enrolment_view(row)
 
 
@@ -237,23 +255,11 @@ async def end_training(
         city=city,
         enrolment_id=enrolment_id,
         course_type=enrolment["course_type"],
-        outcome=command.outcome,
-        hours_attended=command.hours_attended,
-        certificate=command.certificate,
-        drop_out_reason=command.drop_out_reason,
         ended_at=now,
+        **command.model_dump(),
     )
-    await add_events(conn, [event])
-    await audit(conn, actor, city=city, action="training.end", participant_id=participant_id)
+    await _publish(conn, actor, [event], city=city, participant_id=participant_id, action="training.end")
     return enrolment_view(row)
-
-
-async def list_training(
-    conn: asyncpg.Connection, participant_id: uuid.UUID, *, city: str, actor: Actor
-) -> list[EnrolmentView]:
-    await _participant(conn, city, participant_id, for_update=False)
-    await audit(conn, actor, city=city, action="training.read", participant_id=participant_id)
-    return [enrolment_view(row) for row in await repository.enrolments_of(conn, participant_id)]
 
 
 async def record_guidance_session(
@@ -295,15 +301,27 @@ async def record_guidance_session(
         minutes=command.minutes,
         recorded_at=now,
     )
-    await add_events(conn, [event])
-    await audit(conn, actor, city=city, action="guidance.record", participant_id=participant_id)
+    await _publish(conn, actor, [event], city=city, participant_id=participant_id, action="guidance.record")
     return guidance_recorded_view(row)
+
+
+async def list_assessments(
+    conn: asyncpg.Connection, participant_id: uuid.UUID, *, city: str, actor: Actor
+) -> list[AssessmentView]:
+    await _read(conn, actor, participant_id, city=city, action="assessments.read")
+    return [assessment_view(row) for row in await repository.assessments_of(conn, participant_id)]
+
+
+async def list_training(
+    conn: asyncpg.Connection, participant_id: uuid.UUID, *, city: str, actor: Actor
+) -> list[EnrolmentView]:
+    await _read(conn, actor, participant_id, city=city, action="training.read")
+    return [enrolment_view(row) for row in await repository.enrolments_of(conn, participant_id)]
 
 
 async def list_guidance_sessions(
     conn: asyncpg.Connection, participant_id: uuid.UUID, *, city: str, keyring: Keyring, actor: Actor
 ) -> list[GuidanceSessionView]:
-    participant = await _participant(conn, city, participant_id, for_update=False)
+    participant = await _read(conn, actor, participant_id, city=city, action="guidance.read")
     data_key = keyring.open_data_key(participant["wrapped_key"], participant_id)
-    await audit(conn, actor, city=city, action="guidance.read", participant_id=participant_id)
     return [guidance_session_view(row, data_key) for row in await repository.guidance_sessions_of(conn, participant_id)]

@@ -107,9 +107,7 @@ async def test_two_replicas_expire_each_consent_exactly_once(intake: Intake) -> 
     clock = ShiftedClock(intake.clock.offset)  # the served app's own task keeps today's date
     pools = [await asyncpg.create_pool(intake.database_url, min_size=1, max_size=2) for _ in range(2)]
     try:
-        replicas = [
-            ConsentExpiry(pool=pool, city=intake.city, clock=clock, interval_s=1.0, batch_size=3) for pool in pools
-        ]
+        replicas = [ConsentExpiry(pool=pool, city=intake.city, clock=clock, batch_size=3) for pool in pools]
         expired = 0
         for _ in range(7):
             clock.advance(timedelta(days=1))
@@ -158,7 +156,7 @@ async def test_a_consent_that_fails_to_expire_holds_up_no_other(
                     FOR EACH ROW EXECUTE FUNCTION refuse_one();"""
         )
         clock = ShiftedClock(intake.clock.offset + timedelta(days=2))  # the served app's task keeps today
-        expiry = ConsentExpiry(pool=pool, city=intake.city, clock=clock, interval_s=1.0, batch_size=1)
+        expiry = ConsentExpiry(pool=pool, city=intake.city, clock=clock, batch_size=1)
         with caplog.at_level(logging.ERROR, logger="mile_intake.expiry"):
             assert await expiry.tick() == 2
         failures = [r.getMessage() for r in caplog.records if r.name == "mile_intake.expiry"]

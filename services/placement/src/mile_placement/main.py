@@ -10,6 +10,7 @@ from mile_placement.api import follow_ups_router, router
 from mile_placement.scheduler import FollowUpScheduler
 from mile_placement.settings import PlacementSettings
 from mile_placement.subscribers import CONSUMER
+from mile_platform import periodic
 from mile_platform.app import service_app
 from mile_platform.auth import setup_auth
 from mile_platform.clock import SYSTEM_CLOCK, Clock
@@ -58,17 +59,9 @@ def create_app(clock: Clock = SYSTEM_CLOCK) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with platform_lifespan(app):
-            scheduler = FollowUpScheduler(
-                pool=runtime.db(),
-                clock=clock,
-                interval_s=settings.scheduler_interval_s,
-                batch_size=settings.scheduler_batch_size,
-            )
-            await scheduler.start()
-            try:
+            scheduler = FollowUpScheduler(pool=runtime.db(), clock=clock, batch_size=settings.scheduler_batch_size)
+            async with periodic.every(settings.scheduler_interval_s, scheduler.tick, name="follow-up-scheduler"):
                 yield
-            finally:
-                await scheduler.stop()
 
     app.router.lifespan_context = lifespan
     return app

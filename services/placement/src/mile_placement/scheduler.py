@@ -7,9 +7,6 @@ row no longer matches, so a follow-up falls due (and is missed) exactly once how
 replicas run. Nothing lives in memory: a restart resumes from the table.
 """
 
-import asyncio
-import contextlib
-import logging
 from datetime import datetime, timedelta
 
 import asyncpg
@@ -17,10 +14,7 @@ from prometheus_client import Gauge
 
 from mile_placement import followups, repository
 from mile_platform.clock import Clock
-from mile_platform.errors import is_transient
 from mile_platform.outbox import add_events
-
-log = logging.getLogger(__name__)
 
 OVERDUE_AFTER = timedelta(days=7)
 """A follow-up still unrecorded a week after falling due is overdue: its window is closing."""
@@ -31,21 +25,10 @@ FOLLOW_UPS_OVERDUE = Gauge(
 
 
 class FollowUpScheduler:
-    def __init__(self, *, pool: asyncpg.Pool, clock: Clock, interval_s: float, batch_size: int) -> None:
+    def __init__(self, *, pool: asyncpg.Pool, clock: Clock, batch_size: int) -> None:
         self._pool = pool
         self._clock = clock
-        self._interval_s = interval_s
         self._batch_size = batch_size
-        self._task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="follow-up-scheduler")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
 
     async def tick(self) -> int:
         """Handle everything due at the clock's current time; returns how many follow-ups moved on."""
@@ -84,14 +67,3 @@ class FollowUpScheduler:
             await repository.mark_missed(conn, [f.follow_up_id for f in claimed], now)
             await add_events(conn, events)
         return len(claimed)
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.tick()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                level = logging.WARNING if is_transient(exc) else logging.ERROR
-                log.log(level, "follow-up scheduler tick failed: %r; retrying", exc)
-            await asyncio.sleep(self._interval_s)

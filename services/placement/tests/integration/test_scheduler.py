@@ -75,12 +75,12 @@ async def test_two_replicas_across_a_year_make_each_follow_up_due_exactly_once(
     try:
         await apply_migrations(pools[0], ["mile_platform", "mile_placement"])
         await _ended_placements(pools[0], settings, PLACEMENTS)
-        replicas = [FollowUpScheduler(pool=pool, clock=clock, interval_s=1.0, batch_size=7) for pool in pools[:2]]
+        replicas = [FollowUpScheduler(pool=pool, clock=clock, batch_size=7) for pool in pools[:2]]
         moved = 0
         for day in range(430):  # the last 12-month window closes about 422 days in
             if day == 200:  # a restart: a new process with a new pool takes over the first one's share
                 await pools[0].close()
-                replicas[0] = FollowUpScheduler(pool=pools[2], clock=clock, interval_s=1.0, batch_size=7)
+                replicas[0] = FollowUpScheduler(pool=pools[2], clock=clock, batch_size=7)
             clock.advance(timedelta(days=1))
             moved += sum(await asyncio.gather(*(replica.tick() for replica in replicas)))
 
@@ -117,7 +117,7 @@ async def test_follow_ups_unrecorded_a_week_after_falling_due_are_counted_overdu
     try:
         await apply_migrations(pool, ["mile_platform", "mile_placement"])
         await _ended_placements(pool, settings, 3)
-        scheduler = FollowUpScheduler(pool=pool, clock=clock, interval_s=1.0, batch_size=7)
+        scheduler = FollowUpScheduler(pool=pool, clock=clock, batch_size=7)
 
         def overdue() -> float:
             labels = {"service": "placement", "city": "milan"}

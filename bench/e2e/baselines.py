@@ -50,9 +50,11 @@ async def raw_kafka(bootstrap: str, messages: int, payload_bytes: int, idempoten
                 pending.clear()
         await asyncio.gather(*pending)
         produced_s = time.perf_counter() - started
+        # The producer has the topic's metadata (it just wrote to it). A consumer's topics() does
+        # not refresh what partitions_for_topic reads, so on Apache Kafka that came back empty.
+        partitions = [TopicPartition(topic, p) for p in sorted(await producer.partitions_for(topic))]
     finally:
         await producer.stop()
-    partitions = await _partitions(bootstrap, topic)
     consumed, consume_s = await consume_ranges(bootstrap, dict.fromkeys(partitions, 0))
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)  # an external broker keeps no litter
     await admin.start()
@@ -65,34 +67,40 @@ async def raw_kafka(bootstrap: str, messages: int, payload_bytes: int, idempoten
     return KafkaBaseline(messages, messages / produced_s, consumed / consume_s)
 
 
-async def consume_ranges(bootstrap: str, starts: Mapping[TopicPartition, int]) -> tuple[int, float]:
-    """Read every record from ``starts`` until a second passes with none; (count, seconds).
+async def consume_ranges(
+    bootstrap: str, starts: Mapping[TopicPartition, int], timeout_s: float = 120.0
+) -> tuple[int, float]:
+    """Read every record from ``starts`` to the partitions' ends, then until a second passes with none.
 
-    Timed from the first fetch to the last that returned records, so connecting and the final
-    wait do not count. Ends are found by reading, not asked for: tansu's end offsets lag its records.
+    The ends are asked for after assignment and the reader does not stop before reaching them (or
+    ``timeout_s`` passing): a real broker's first fetches can come back empty while the consumer
+    learns a fresh topic's leaders. It then keeps reading until a second passes with nothing,
+    since tansu's end offsets can lag its records. Returns (count, seconds), timed from the first
+    fetch to the last that returned records, so connecting and the final wait do not count.
     """
-    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
+    reader = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None, auto_offset_reset="earliest"
+    )
     await reader.start()
     try:
-        reader.assign(list(starts))
+        partitions = list(starts)
+        reader.assign(partitions)
         for tp, offset in starts.items():
             reader.seek(tp, offset)
+        ends = await reader.end_offsets(partitions) if partitions else {}
+        pending = {tp for tp in partitions if ends.get(tp, 0) > starts[tp]}
         count, started = 0, time.perf_counter()
-        last = started
-        while fetched := await reader.getmany(timeout_ms=1000, max_records=10_000):
-            last = time.perf_counter()
-            count += sum(len(records) for records in fetched.values())
-        return count, last - started
-    finally:
-        await reader.stop()
-
-
-async def _partitions(bootstrap: str, topic: str) -> list[TopicPartition]:
-    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
-    await reader.start()
-    try:
-        await reader.topics()
-        return [TopicPartition(topic, p) for p in sorted(reader.partitions_for_topic(topic) or ())]
+        last, deadline = started, started + timeout_s
+        while True:
+            fetched = await reader.getmany(timeout_ms=1000, max_records=10_000)
+            if fetched:
+                last = time.perf_counter()
+                count += sum(len(records) for records in fetched.values())
+            for tp in list(pending):
+                if await reader.position(tp) >= ends[tp]:
+                    pending.discard(tp)
+            if not fetched and (not pending or time.perf_counter() > deadline):
+                return count, last - started
     finally:
         await reader.stop()
 

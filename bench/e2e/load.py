@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
 import resource
 import time
 import uuid
@@ -23,9 +24,9 @@ from typing import Any
 import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer
-from aiokafka.structs import TopicPartition
 
 from mile_devstack.demo import PLUMBER, Person, employer_request, participant_request, vacancy_request
+from mile_platform.broker import topic_partitions
 from mile_schemas import MATCHES, MatchProposed, from_headers, parse_event
 
 from .infra import Platform
@@ -248,12 +249,13 @@ async def _register(run: _Run, total: int, rate: float) -> float:
 async def _decider(run: _Run) -> Callable[[], Awaitable[None]]:
     """A reader of the matches topic from its current end; accepts each participant's first proposal."""
     platform = run.platform
+    # The admin API, not the consumer's metadata: on Apache Kafka partitions_for_topic is None
+    # for a topic the consumer does not track yet, even after topics().
+    partitions = await topic_partitions({"bootstrap_servers": platform.infra.bootstrap}, re.escape(MATCHES))
+    if not partitions:
+        raise RuntimeError(f"topic {MATCHES} has no partitions")
     reader = AIOKafkaConsumer(bootstrap_servers=platform.infra.bootstrap, enable_auto_commit=False, group_id=None)
     await reader.start()
-    partitions = [TopicPartition(MATCHES, p) for p in sorted(reader.partitions_for_topic(MATCHES) or ())]
-    if not partitions:
-        await reader.topics()
-        partitions = [TopicPartition(MATCHES, p) for p in sorted(reader.partitions_for_topic(MATCHES) or ())]
     reader.assign(partitions)
     await reader.seek_to_end(*partitions)
     for tp in partitions:

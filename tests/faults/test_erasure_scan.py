@@ -15,17 +15,14 @@ import httpx
 import pytest
 from aiokafka.structs import TopicPartition
 
-from mile_matching.subscribers import PATTERN as MATCHING_PATTERN
-from mile_placement.subscribers import PATTERN as PLACEMENT_PATTERN
-from mile_reporting.subscribers import TOPICS_PATTERN as REPORTING_PATTERN
 from mile_schemas import participants_topic
 
 from .conftest import MakePlatform
-from .kit import committed_offsets, dump_tables, person_request, read_all, scalar, until
+from .kit import SUBSCRIPTIONS, committed_offsets, dump_tables, person_request, read_all, scalar, until
 
 pytestmark = pytest.mark.faults
 ERASED, KEPT = 100, 10
-SHARED = {"matching": MATCHING_PATTERN, "placement": PLACEMENT_PATTERN, "reporting": REPORTING_PATTERN}
+SHARED = SUBSCRIPTIONS
 
 
 async def test_erased_people_leave_no_trace_in_topics_databases_or_logs(make_platform: MakePlatform) -> None:

@@ -13,13 +13,11 @@ from datetime import UTC, datetime
 import pytest
 from aiokafka.structs import TopicPartition
 
-from mile_matching.subscribers import PATTERN as MATCHING_PATTERN
-from mile_placement.subscribers import PATTERN as PLACEMENT_PATTERN
-from mile_reporting.subscribers import TOPICS_PATTERN as REPORTING_PATTERN
 from mile_schemas import MATCHES, ParticipantProfileUpdated, participants_topic
 
 from .conftest import MakePlatform
 from .kit import (
+    SUBSCRIPTIONS,
     accept,
     as_record,
     committed_offsets,
@@ -35,7 +33,7 @@ from .kit import (
 
 pytestmark = pytest.mark.faults
 PEOPLE = 1000
-CONSUMED = {"matching": MATCHING_PATTERN, "placement": PLACEMENT_PATTERN, "reporting": REPORTING_PATTERN}
+CONSUMED = SUBSCRIPTIONS
 SHARED = tuple(CONSUMED)
 
 

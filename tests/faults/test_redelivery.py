@@ -18,13 +18,11 @@ import pytest
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
 from mile_devstack.offsets import rewind_group
-from mile_matching.subscribers import PATTERN as MATCHING_PATTERN
-from mile_placement.subscribers import PATTERN as PLACEMENT_PATTERN
-from mile_reporting.subscribers import TOPICS_PATTERN as REPORTING_PATTERN
 from mile_schemas import MATCHES, PLACEMENTS, VACANCIES, ParticipantProfileUpdated, participants_topic
 
 from .conftest import MakePlatform
 from .kit import (
+    SUBSCRIPTIONS,
     Platform,
     accept,
     as_record,
@@ -41,7 +39,7 @@ from .kit import (
 )
 
 pytestmark = pytest.mark.faults
-SHARED = {"matching": MATCHING_PATTERN, "placement": PLACEMENT_PATTERN, "reporting": REPORTING_PATTERN}
+SHARED = SUBSCRIPTIONS
 PEOPLE, UPDATED, ERASED, ACCEPTED = 400, 60, 30, 10
 
 

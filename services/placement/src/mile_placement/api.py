@@ -6,6 +6,8 @@ of its own participants (``mile_placement.access``).
 
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import datetime
+from functools import partial
 from typing import Annotated, TypeVar
 
 import asyncpg
@@ -37,6 +39,7 @@ from mile_platform.errors import NotFound
 from mile_platform.web import runtime_of
 from mile_platform.writes import IdempotencyKey, write_once
 
+C = TypeVar("C", bound=BaseModel)
 V = TypeVar("V", bound=BaseModel)
 
 router = APIRouter(prefix="/placements", tags=["placements"])
@@ -66,16 +69,21 @@ def _settings(request: Request) -> PlacementSettings:
     return settings
 
 
-async def _write(
+async def _command(
     request: Request,
     response: Response,
     key: str | None,
-    command: BaseModel,
-    run: Callable[[asyncpg.Connection], Awaitable[BaseModel]],
+    subject: uuid.UUID,
+    command: C,
+    handler: Callable[[asyncpg.Connection, uuid.UUID, C, datetime], Awaitable[BaseModel]],
     view: type[V],
     success: int = status.HTTP_200_OK,
 ) -> V:
-    code, body = await write_once(request, key=key, command=command, success=success, run=run)
+    """Apply ``handler`` to ``subject`` at the service clock's now, once per idempotency key."""
+    now = _clock(request)()
+    code, body = await write_once(
+        request, key=key, command=command, success=success, run=lambda conn: handler(conn, subject, command, now)
+    )
     response.status_code = code
     return view.model_validate(body)
 
@@ -108,14 +116,8 @@ async def confirm(
 ) -> PlacementView:
     """Both sides agreed kind, contract, start date, hours and tutor; emits ``PlacementConfirmed``."""
     await _own_placement(request, principal, placement_id)
-    now = _clock(request)()
-    return await _write(
-        request,
-        response,
-        idempotency_key,
-        command,
-        lambda conn: handlers.confirm_placement(conn, placement_id, command, now),
-        PlacementView,
+    return await _command(
+        request, response, idempotency_key, placement_id, command, handlers.confirm_placement, PlacementView
     )
 
 
@@ -130,14 +132,8 @@ async def start(
 ) -> PlacementView:
     """A confirmed placement started at the employer; emits ``PlacementStarted``. The body may be omitted."""
     await _own_placement(request, principal, placement_id)
-    now = _clock(request)()
-    return await _write(
-        request,
-        response,
-        idempotency_key,
-        command,
-        lambda conn: handlers.start_placement(conn, placement_id, command, now),
-        PlacementView,
+    return await _command(
+        request, response, idempotency_key, placement_id, command, handlers.start_placement, PlacementView
     )
 
 
@@ -152,13 +148,13 @@ async def end(
 ) -> PlacementView:
     """End a started placement (follow-ups are planned), or cancel one not started; emits ``PlacementEnded``."""
     await _own_placement(request, principal, placement_id)
-    now, settings = _clock(request)(), _settings(request)
-    return await _write(
+    return await _command(
         request,
         response,
         idempotency_key,
+        placement_id,
         command,
-        lambda conn: handlers.end_placement(conn, placement_id, command, now, settings),
+        partial(handlers.end_placement, settings=_settings(request)),
         PlacementView,
     )
 
@@ -174,13 +170,13 @@ async def record_tutoring(
 ) -> TutoringSessionView:
     """A tutoring session or check-in of a running placement; emits ``TutoringSessionRecorded``."""
     await _own_placement(request, principal, placement_id)
-    now = _clock(request)()
-    return await _write(
+    return await _command(
         request,
         response,
         idempotency_key,
+        placement_id,
         command,
-        lambda conn: handlers.record_tutoring(conn, placement_id, command, now),
+        handlers.record_tutoring,
         TutoringSessionView,
         status.HTTP_201_CREATED,
     )
@@ -204,13 +200,13 @@ async def give_feedback(
 ) -> FeedbackView:
     """The employer's ratings and note on a started or ended placement; kept in placement only."""
     await _own_placement(request, principal, placement_id)
-    now = _clock(request)()
-    return await _write(
+    return await _command(
         request,
         response,
         idempotency_key,
+        placement_id,
         command,
-        lambda conn: handlers.give_feedback(conn, placement_id, command, now),
+        handlers.give_feedback,
         FeedbackView,
         status.HTTP_201_CREATED,
     )
@@ -253,12 +249,6 @@ async def record_follow_up(
 ) -> FollowUpView:
     """Where the participant stands at a due follow-up; emits ``FollowUpRecorded``."""
     await _own_follow_up(request, principal, follow_up_id)
-    now = _clock(request)()
-    return await _write(
-        request,
-        response,
-        idempotency_key,
-        command,
-        lambda conn: handlers.record_follow_up(conn, follow_up_id, command, now),
-        FollowUpView,
+    return await _command(
+        request, response, idempotency_key, follow_up_id, command, handlers.record_follow_up, FollowUpView
     )

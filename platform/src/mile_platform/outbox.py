@@ -17,11 +17,15 @@ from mile_schemas import Event, encode_event, to_headers
 NOTIFY_CHANNEL = "mile_outbox"
 
 
-async def add_events(conn: asyncpg.Connection, events: Sequence[Event]) -> list[uuid.UUID]:
-    """Queue events in the caller's transaction; returns their CloudEvents ids."""
+async def add_events(
+    conn: asyncpg.Connection, events: Sequence[Event], *, traceparents: Sequence[str | None] | None = None
+) -> list[uuid.UUID]:
+    """Queue events in the caller's transaction; returns their CloudEvents ids. Each continues the
+    current trace, or its own of ``traceparents`` (one per event, for a batch of several causes)."""
     if not events:
         return []
-    traceparent = current_traceparent()
+    if traceparents is None:
+        traceparents = [current_traceparent()] * len(events)
     metas = [e.meta() for e in events]
     # One statement, so one round trip however many events: the rows keep the given order (ids
     # ascend with it, and the relay publishes by id) and the relay is woken in the same breath.
@@ -38,7 +42,10 @@ async def add_events(conn: asyncpg.Connection, events: Sequence[Event]) -> list[
         [meta.id for meta in metas],
         [event.topic() for event in events],
         [event.key() for event in events],
-        [json.dumps([[k, v.decode()] for k, v in to_headers(meta, traceparent)]) for meta in metas],
+        [
+            json.dumps([[k, v.decode()] for k, v in to_headers(meta, traceparent)])
+            for meta, traceparent in zip(metas, traceparents, strict=True)
+        ],
         [encode_event(event) for event in events],
         NOTIFY_CHANNEL,
     )

@@ -80,11 +80,15 @@ class OutboxRelay:
                 await asyncio.sleep(self._poll_interval_s * 5)
             self.is_leader = True
             await conn.add_listener(NOTIFY_CHANNEL, lambda *_: self._wake.set())
+            loop = asyncio.get_running_loop()
+            gauges_due = loop.time()
             while True:
                 self._wake.clear()
                 sent = await self._relay_batch(conn)
                 if sent < self._batch_size:
-                    await self._refresh_gauges(conn)
+                    if loop.time() >= gauges_due:  # once per poll interval, not per commit woken for
+                        await self._refresh_gauges(conn)
+                        gauges_due = loop.time() + self._poll_interval_s
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
         finally:

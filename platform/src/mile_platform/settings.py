@@ -36,7 +36,7 @@ class PlatformSettings(BaseSettings):
     log_level: str = "INFO"
     consumer_session_timeout_ms: int = 6000
     consumer_heartbeat_interval_ms: int = 500
-    consumer_max_records: int = 500
+    consumer_max_records: int = 2000  # a batch is one transaction: larger ones drain a backlog in fewer commits
     relay_batch_size: int = 500
     relay_poll_interval_s: float = 1.0
     retry_max_backoff_s: float = 30.0

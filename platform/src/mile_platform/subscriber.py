@@ -12,13 +12,15 @@ committed only after the database commit and the dead letters' acknowledgement.
 import asyncio
 import logging
 import random
+import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 import asyncpg
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord, TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
@@ -34,22 +36,44 @@ from mile_schemas import Event, EventMeta, UnknownEventType, city_of_participant
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+DECODE_SLICE = 200  # records decoded between chances for the batch in flight to go on
 
 
 @dataclass
 class Delivery:
-    """One decoded event with where it came from and its consumer span."""
+    """One decoded event with where it came from and the trace context its producer sent."""
 
     meta: EventMeta
     event: Event
     record: ConsumerRecord
-    span: trace.Span = field(repr=False)
+    traceparent: str | None = field(default=None, repr=False)
+    _span: trace.Span | None = field(default=None, init=False, repr=False)
 
     @contextmanager
     def traced(self) -> Iterator[None]:
-        """Make this event's span current, so events it causes continue its trace."""
-        with trace.use_span(self.span, end_on_exit=False):
+        """Make this event's consumer span current, so events it causes continue its producer's trace.
+
+        The span is made on first use: one per event costs about as much as decoding the event, so
+        handlers that cause nothing leave it out and the batch's span links the event instead.
+        """
+        if self._span is None:
+            self._span = tracer().start_span(
+                f"consume {self.meta.type}",
+                context=context_from(self.traceparent),
+                kind=trace.SpanKind.CONSUMER,
+                attributes={
+                    "messaging.system": "kafka",
+                    "messaging.destination.name": self.record.topic,
+                    "messaging.kafka.offset": self.record.offset,
+                    "cloudevents.event_id": str(self.meta.id),
+                },
+            )
+        with trace.use_span(self._span, end_on_exit=False):
             yield
+
+    def end(self) -> None:
+        if self._span is not None:
+            self._span.end()
 
 
 BatchHandler = Callable[[asyncpg.Connection, Sequence[Delivery]], Awaitable[None]]
@@ -85,6 +109,7 @@ class ReliableSubscriber:
         self._pool = pool
         self._producer = producer
         self._settings = settings
+        self._in_flight: tuple[asyncio.Task[None], Sequence[ConsumerRecord]] | None = None
 
     def register(self, broker: KafkaBroker) -> None:
         subscriber = broker.subscriber(
@@ -103,60 +128,130 @@ class ReliableSubscriber:
         subscriber(self.on_batch)
 
     async def on_batch(self, message: KafkaMessage) -> None:
+        """Decode this batch while the previous one is being written, then apply it once that one is done.
+
+        Batches still apply one after another in partition order, each committing its own offsets
+        after its own database commit; only this process's decoding overlaps the previous batch's
+        statements running in PostgreSQL, which on a backlog otherwise leaves each side idle in turn.
+        """
         records: tuple[ConsumerRecord, ...] = message.raw_message  # type: ignore[assignment]
-        with metrics.CONSUMER_BATCH_SECONDS.labels(self.service).time():
-            await self.process(records)
-            try:
-                await message.ack()
-            except Exception as exc:
-                log.warning("offset commit failed (%r); the batch will be redelivered and deduplicated", exc)
-        self._record_lag(message, records)
+        started = time.perf_counter()
+        started_ns = time.time_ns()
+        deliveries, dead = await self._decode_yielding(records)
+        failed = await self.settled()
+        if failed is not None:  # read that batch and this one again rather than commit past it
+            await asyncio.sleep(1)
+            _rewind(message.consumer, [*failed, *records])  # type: ignore[arg-type]
+            return
+        task = asyncio.create_task(
+            self._finish(message.consumer, records, deliveries, dead, started, started_ns)  # type: ignore[arg-type]
+        )
+        self._in_flight = (task, records)
+        await asyncio.sleep(0)  # let it send its first statement before the next batch is fetched
+
+    async def settled(self) -> Sequence[ConsumerRecord] | None:
+        """Wait until the batch in flight, if any, is applied and its offsets committed; returns its
+        records if it failed unexpectedly (logged, offsets left uncommitted)."""
+        if self._in_flight is None:
+            return None
+        (task, records), self._in_flight = self._in_flight, None
+        try:
+            await task
+        except Exception:
+            log.exception("a batch failed unexpectedly; it will be read again")
+            return records
+        return None
+
+    async def _finish(
+        self,
+        consumer: AIOKafkaConsumer,
+        records: Sequence[ConsumerRecord],
+        deliveries: list[Delivery],
+        dead: list[_DeadLetter],
+        started: float,
+        started_ns: int,
+    ) -> None:
+        await self._settle(deliveries, dead, len(records), started_ns)
+        try:
+            # This batch's own offsets: the consumer's position may already be past the next batch,
+            # fetched while this one was applied, and that one is not yet in the database.
+            await consumer.commit(_next_offsets(records))
+        except Exception as exc:
+            log.warning("offset commit failed (%r); the batch will be redelivered and deduplicated", exc)
+        metrics.CONSUMER_BATCH_SECONDS.labels(self.service).observe(time.perf_counter() - started)
+        self._record_lag(consumer, records)
 
     async def process(self, records: Sequence[ConsumerRecord]) -> None:
+        """Apply one batch (no offsets committed): dead-letter what cannot be decoded or applied."""
+        started_ns = time.time_ns()
         deliveries, dead = self._decode(records)
-        try:
-            if deliveries:
-                await self._retrying(lambda: self._apply(deliveries))
-        except Exception:
+        await self._settle(deliveries, dead, len(records), started_ns)
+
+    async def _settle(self, deliveries: list[Delivery], dead: list[_DeadLetter], records: int, started: int) -> None:
+        with trace.use_span(self._batch_span(deliveries, records, started), end_on_exit=True):
+            try:
+                if deliveries:
+                    await self._retrying(lambda: self._apply(deliveries))
+            except Exception:
+                for delivery in deliveries:
+                    try:
+                        await self._retrying(lambda d=delivery: self._apply([d]))
+                    except Exception as exc:
+                        dead.append(_DeadLetter(delivery.record, exc))
+            if dead:
+                await self._retrying(lambda: self._send_dead(dead), forever=True)
             for delivery in deliveries:
-                try:
-                    await self._retrying(lambda d=delivery: self._apply([d]))
-                except Exception as exc:
-                    dead.append(_DeadLetter(delivery.record, exc))
-        if dead:
-            await self._retrying(lambda: self._send_dead(dead), forever=True)
+                delivery.end()
+
+    def _batch_span(self, deliveries: Sequence[Delivery], records: int, started: int) -> trace.Span:
+        """One span per batch, linked to each event's producer span (the SDK keeps the first
+        ``OTEL_SPAN_LINK_COUNT_LIMIT``, 128 by default)."""
+        links = []
         for delivery in deliveries:
-            delivery.span.end()
+            if delivery.traceparent:
+                producer = trace.get_current_span(context_from(delivery.traceparent)).get_span_context()
+                if producer.is_valid:
+                    links.append(trace.Link(producer))
+        return tracer().start_span(
+            f"process {self.service} batch",
+            kind=trace.SpanKind.CONSUMER,
+            links=links,
+            start_time=started,
+            attributes={"messaging.system": "kafka", "messaging.batch.message_count": records},
+        )
+
+    async def _decode_yielding(self, records: Sequence[ConsumerRecord]) -> tuple[list[Delivery], list[_DeadLetter]]:
+        """Decode in slices, yielding between them so the batch in flight can send its next statement."""
+        deliveries: list[Delivery] = []
+        dead: list[_DeadLetter] = []
+        for start in range(0, len(records), DECODE_SLICE):
+            if start:
+                await asyncio.sleep(0)
+            decoded, undecodable = self._decode(records[start : start + DECODE_SLICE])
+            deliveries += decoded
+            dead += undecodable
+        return deliveries, dead
 
     def _decode(self, records: Sequence[ConsumerRecord]) -> tuple[list[Delivery], list[_DeadLetter]]:
         deliveries: list[Delivery] = []
         dead: list[_DeadLetter] = []
+        skipped: Counter[str] = Counter()
         for record in records:
             try:
                 meta, traceparent = from_headers(record.headers or ())
                 if meta.type not in self.consumer.handles:
-                    metrics.EVENTS_CONSUMED.labels(self.service, record.topic, "skipped").inc()
+                    skipped[record.topic] += 1
                     continue
                 event = parse_event(meta.type, record.value or b"")
                 _require_own_city(record.topic, event)
             except UnknownEventType:
-                metrics.EVENTS_CONSUMED.labels(self.service, record.topic, "skipped").inc()
+                skipped[record.topic] += 1
                 continue
             except Exception as exc:
                 dead.append(_DeadLetter(record, exc))
                 continue
-            span = tracer().start_span(
-                f"consume {meta.type}",
-                context=context_from(traceparent),
-                kind=trace.SpanKind.CONSUMER,
-                attributes={
-                    "messaging.system": "kafka",
-                    "messaging.destination.name": record.topic,
-                    "messaging.kafka.offset": record.offset,
-                    "cloudevents.event_id": str(meta.id),
-                },
-            )
-            deliveries.append(Delivery(meta=meta, event=event, record=record, span=span))
+            deliveries.append(Delivery(meta=meta, event=event, record=record, traceparent=traceparent))
+        self._count(skipped, "skipped")
         return deliveries, dead
 
     async def _apply(self, deliveries: Sequence[Delivery]) -> None:
@@ -170,9 +265,13 @@ class ReliableSubscriber:
             if todo:
                 await self.consumer.handler(conn, todo)
         applied = {id(d) for d in todo}
-        for delivery in deliveries:
-            outcome = "processed" if id(delivery) in applied else "duplicate"
-            metrics.EVENTS_CONSUMED.labels(self.service, delivery.record.topic, outcome).inc()
+        self._count(Counter(d.record.topic for d in todo), "processed")
+        self._count(Counter(d.record.topic for d in deliveries if id(d) not in applied), "duplicate")
+
+    def _count(self, per_topic: Counter[str], outcome: str) -> None:
+        """Count a batch's events per topic at once: a labelled child per event costs more than its event."""
+        for topic, n in per_topic.items():
+            metrics.EVENTS_CONSUMED.labels(self.service, topic, outcome).inc(n)
 
     async def _send_dead(self, dead: Sequence[_DeadLetter]) -> None:
         sends = []
@@ -219,14 +318,26 @@ class ReliableSubscriber:
                 metrics.CONSUMER_RETRIES.labels(self.service, type(exc).__name__).inc()
                 await asyncio.sleep(delay)
 
-    def _record_lag(self, message: KafkaMessage, records: Sequence[ConsumerRecord]) -> None:
-        last: dict[TopicPartition, int] = {}
-        for record in records:
-            last[TopicPartition(record.topic, record.partition)] = record.offset
-        for tp, offset in last.items():
-            highwater = message.consumer.highwater(tp)  # type: ignore[attr-defined]
+    def _record_lag(self, consumer: AIOKafkaConsumer, records: Sequence[ConsumerRecord]) -> None:
+        for tp, next_offset in _next_offsets(records).items():
+            highwater = consumer.highwater(tp)
             if highwater is not None:
-                metrics.CONSUMER_LAG.labels(self.service, tp.topic, str(tp.partition)).set(highwater - offset - 1)
+                metrics.CONSUMER_LAG.labels(self.service, tp.topic, str(tp.partition)).set(highwater - next_offset)
+
+
+def _rewind(consumer: AIOKafkaConsumer, records: Sequence[ConsumerRecord]) -> None:
+    """Move each partition back to the first of these records, so they are fetched again."""
+    first: dict[TopicPartition, int] = {}
+    for record in records:
+        tp = TopicPartition(record.topic, record.partition)
+        first[tp] = min(first.get(tp, record.offset), record.offset)
+    for tp, offset in first.items():
+        consumer.seek(tp, offset)
+
+
+def _next_offsets(records: Sequence[ConsumerRecord]) -> dict[TopicPartition, int]:
+    """Per partition, the offset after the batch's last record: what to commit once it is applied."""
+    return {TopicPartition(record.topic, record.partition): record.offset + 1 for record in records}
 
 
 def _require_own_city(topic: str, event: Event) -> None:

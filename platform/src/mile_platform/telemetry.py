@@ -38,6 +38,9 @@ def current_traceparent() -> str | None:
     return carrier.get("traceparent")
 
 
+_NO_CONTEXT = otel_context.Context()
+
+
 def context_from(traceparent: str | None) -> otel_context.Context:
     """Context continuing a stored or received ``traceparent`` (empty when absent)."""
-    return _propagator.extract({"traceparent": traceparent} if traceparent else {})
+    return _propagator.extract({"traceparent": traceparent}) if traceparent else _NO_CONTEXT

@@ -226,3 +226,121 @@ async def test_an_event_naming_another_city_is_dead_lettered(
     assert await pool.fetchval("SELECT count(*) FROM applied") == 0
     dead = await read_topic(kafka_bootstrap, dead_letter_topic(topic), expect=1)
     assert [dict(d.headers)["mile_dlt_error_class"] for d in dead] == [b"PermanentError"]
+
+
+class Gated:
+    """A handler that holds each event's batch until the test opens that event's gate."""
+
+    def __init__(self) -> None:
+        self.gates: dict[uuid.UUID, asyncio.Event] = {}
+        self.all_open = False
+
+    def gate(self, participant_id: uuid.UUID) -> asyncio.Event:
+        gate = self.gates.setdefault(participant_id, asyncio.Event())
+        if self.all_open:
+            gate.set()
+        return gate
+
+    def open_all(self) -> None:
+        self.all_open = True
+        for gate in self.gates.values():
+            gate.set()
+
+    async def __call__(self, conn: asyncpg.Connection, deliveries: Sequence[Delivery]) -> None:
+        for delivery in deliveries:
+            event = delivery.event
+            assert isinstance(event, ParticipantErased)
+            await self.gate(event.participant_id).wait()
+            await conn.execute("INSERT INTO applied (participant_id) VALUES ($1)", event.participant_id)
+
+
+async def test_a_batch_fetched_while_another_is_applied_is_committed_only_after_its_own_commit(
+    platform_db: tuple[str, asyncpg.Pool], city: str, kafka_bootstrap: str, kafka_idempotence: bool
+) -> None:
+    """The next batch is decoded while one is in flight; the first's offset commit must not cover it."""
+    url, pool = platform_db
+    topic = participants_topic(city)
+    first, second = _erased(city), _erased(city)
+    await pool.execute("CREATE TABLE applied (participant_id uuid PRIMARY KEY)")
+    handler = Gated()
+    group = f"svc{uuid.uuid4().hex[:8]}"
+    runtime = Runtime(
+        service=group,
+        settings=ServiceSettings(
+            database_url=url,
+            kafka=KafkaSettings(bootstrap_servers=kafka_bootstrap),
+            platform=PlatformSettings(kafka_idempotence=kafka_idempotence),
+        ),
+        migration_packages=["mile_platform"],
+        consumer=Consumer(
+            pattern=rf"^{topic.replace('.', chr(92) + '.')}$", handler=handler, handles=frozenset({ERASED})
+        ),
+    )
+    await _publish(kafka_bootstrap, topic, [_good(first)])
+    await runtime.start()
+    try:
+        async with asyncio.timeout(30):
+            while first.participant_id not in handler.gates:
+                await asyncio.sleep(0.05)
+            await _publish(kafka_bootstrap, topic, [_good(second)])
+            await asyncio.sleep(2)  # the consumer fetches the second record while the first batch waits
+            handler.gate(first.participant_id).set()
+            while second.participant_id not in handler.gates:
+                await asyncio.sleep(0.05)
+            assert await _committed(kafka_bootstrap, group, topic) == 1  # the first batch's offset only
+            handler.gate(second.participant_id).set()
+            while await _committed(kafka_bootstrap, group, topic) < 2:
+                await asyncio.sleep(0.2)
+    finally:
+        handler.open_all()
+        await runtime.stop()
+    assert await pool.fetchval("SELECT count(*) FROM applied") == 2
+
+
+async def test_a_batch_that_fails_unexpectedly_is_read_again_not_committed_past(
+    platform_db: tuple[str, asyncpg.Pool],
+    city: str,
+    kafka_bootstrap: str,
+    kafka_idempotence: bool,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A fault outside the handler's retries (a bug in the wrapper itself) leaves no gap behind it."""
+    url, pool = platform_db
+    topic = participants_topic(city)
+    events = [_erased(city) for _ in range(5)]
+    await pool.execute("CREATE TABLE applied (participant_id uuid PRIMARY KEY)")
+    settle = ReliableSubscriber._settle
+    faults = [RuntimeError("a bug in the wrapper")]
+
+    async def failing_once(self: ReliableSubscriber, *args: object) -> None:
+        if faults:
+            raise faults.pop()
+        await settle(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ReliableSubscriber, "_settle", failing_once)
+    group = f"svc{uuid.uuid4().hex[:8]}"
+    runtime = Runtime(
+        service=group,
+        settings=ServiceSettings(
+            database_url=url,
+            kafka=KafkaSettings(bootstrap_servers=kafka_bootstrap),
+            platform=PlatformSettings(kafka_idempotence=kafka_idempotence),
+        ),
+        migration_packages=["mile_platform"],
+        consumer=Consumer(
+            pattern=rf"^{topic.replace('.', chr(92) + '.')}$", handler=Applied(), handles=frozenset({ERASED})
+        ),
+    )
+    await _publish(kafka_bootstrap, topic, [_good(events[0])])
+    await runtime.start()
+    try:
+        async with asyncio.timeout(30):
+            while faults:  # the first batch failed
+                await asyncio.sleep(0.05)
+            await _publish(kafka_bootstrap, topic, [_good(e) for e in events[1:]])
+            while await _committed(kafka_bootstrap, group, topic) < 5:
+                await asyncio.sleep(0.2)
+    finally:
+        await runtime.stop()
+    applied = {r["participant_id"] for r in await pool.fetch("SELECT participant_id FROM applied")}
+    assert applied == {e.participant_id for e in events}

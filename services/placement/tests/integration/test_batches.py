@@ -11,7 +11,6 @@ from datetime import UTC, date, datetime, timedelta
 import asyncpg
 import pytest
 from aiokafka.structs import ConsumerRecord
-from opentelemetry import trace
 
 from mile_placement import subscribers
 from mile_platform.migrations import apply_migrations
@@ -37,7 +36,7 @@ def _delivery(event: Event, offset: int) -> Delivery:
         serialized_value_size=0,
         headers=(),
     )
-    return Delivery(meta=event.meta(), event=event, record=record, span=trace.INVALID_SPAN)
+    return Delivery(meta=event.meta(), event=event, record=record)
 
 
 def _decision(vacancy_id: uuid.UUID, participant_id: uuid.UUID, decision: MatchDecision) -> MatchDecided:

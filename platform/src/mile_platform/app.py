@@ -44,7 +44,15 @@ def service_app(
     for topic, model in publishes:
         # Documentation only: events leave through the outbox relay, not this publisher.
         runtime.broker.publisher(topic, schema=model, title=f"{topic}:{model.__name__}")
-    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan_for(runtime))
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="1.0.0",
+        lifespan=lifespan_for(runtime),
+        # The server span and request metrics are ``web.Edge``'s; FastAPI's own would double the
+        # span and add one per dependency and serialisation, a CPU cost on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
+    )
     app.state.runtime = runtime
     setup_problems(app)
     instrument(app, service, settings.platform.max_body_bytes)

@@ -9,6 +9,7 @@ than trusting anyone.
 
 import asyncio
 import json
+import time
 from collections.abc import Callable, Coroutine
 from enum import StrEnum
 from pathlib import Path
@@ -24,6 +25,10 @@ from starlette.exceptions import HTTPException
 from mile_schemas import CitySlug
 
 ALGORITHMS = ["RS256", "ES256", "EdDSA"]
+VERIFIED_FOR_S = 60.0
+"""How long a verified token is trusted without checking its signature again (never past its expiry)."""
+VERIFIED_KEPT = 1024
+"""How many verified tokens are remembered: a caller sends the same token with every request."""
 
 
 class Role(StrEnum):
@@ -71,14 +76,32 @@ def unauthorized(reason: str) -> HTTPException:
 
 
 class Authenticator:
-    """Verifies bearer tokens; a JWKS file is re-read when it changes (key rotation)."""
+    """Verifies bearer tokens; a JWKS file is re-read when it changes (key rotation).
+
+    A signature check costs more CPU than the rest of a small request, and a caller sends one
+    token many times: a verified token is remembered until it expires, for at most
+    ``VERIFIED_FOR_S``, and only while the key file it was checked against is unchanged.
+    """
 
     def __init__(self, settings: AuthSettings) -> None:
         self.settings = settings
         self._file_keys: tuple[float, jwt.PyJWKSet] | None = None
         self._url_client = jwt.PyJWKClient(settings.jwks_url, cache_keys=True) if settings.jwks_url else None
+        self._verified: dict[str, tuple[float, jwt.PyJWKSet | None, Principal]] = {}
 
     async def verify(self, token: str) -> Principal:
+        key_set = self._keys_from_file() if self._url_client is None and self.settings.jwks_file else None
+        remembered = self._verified.get(token)
+        if remembered is not None and remembered[1] is key_set and time.time() < remembered[0]:
+            return remembered[2]
+        principal, expires = await self._check(token)
+        if len(self._verified) >= VERIFIED_KEPT:
+            del self._verified[next(iter(self._verified))]  # the oldest
+        self._verified[token] = (min(expires, time.time() + VERIFIED_FOR_S), key_set, principal)
+        return principal
+
+    async def _check(self, token: str) -> tuple[Principal, float]:
+        """The caller and when the token expires, after every check of signature and claims."""
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -99,7 +122,7 @@ class Authenticator:
         try:
             roles = claims.get("roles") or []
             known = [r for r in roles if r in _ROLE_NAMES] if isinstance(roles, list) else roles
-            return Principal(subject=claims["sub"], site=claims.get("site"), roles=known)
+            return Principal(subject=claims["sub"], site=claims.get("site"), roles=known), float(claims["exp"])
         except ValidationError as exc:
             raise Unauthenticated("token lacks a valid site or roles claim") from exc
 

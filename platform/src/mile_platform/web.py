@@ -16,7 +16,7 @@ from mile_platform.bodylimit import BodySizeLimit
 from mile_platform.migrations import pending_migrations
 from mile_platform.problems import problem
 from mile_platform.runtime import Runtime
-from mile_platform.telemetry import tracer
+from mile_platform.telemetry import context_from, tracer
 
 
 def runtime_of(request: Request) -> Runtime:
@@ -74,7 +74,8 @@ def instrument(app: FastAPI, service: str, max_body_bytes: int) -> None:
 
 
 class Edge:
-    """ASGI middleware: a server span and the request metrics, labelled by route.
+    """ASGI middleware: a server span (continuing the caller's ``traceparent``) and the request
+    metrics, labelled by route.
 
     Plain ASGI rather than ``@app.middleware("http")``, whose per-request task and streams
     cost more CPU than the rest of a small request.
@@ -98,7 +99,10 @@ class Edge:
                 status = message["status"]
             await send(message)
 
-        with tracer().start_as_current_span(f"{method} {scope['path']}", kind=trace.SpanKind.SERVER) as span:
+        parent = context_from(next((v.decode("latin-1") for k, v in scope["headers"] if k == b"traceparent"), None))
+        with tracer().start_as_current_span(
+            f"{method} {scope['path']}", context=parent, kind=trace.SpanKind.SERVER
+        ) as span:
             await self.app(scope, receive, noted_send)
             route = getattr(scope.get("route"), "path", "unmatched")
             span.update_name(f"{method} {route}")

@@ -4,6 +4,7 @@ The app is served over real HTTP; its keys come from a JWKS file or from a JWKS 
 served over real HTTP too.
 """
 
+import asyncio
 import json
 import os
 import time
@@ -140,6 +141,30 @@ async def test_a_rotated_key_file_is_picked_up(served: tuple[httpx.AsyncClient, 
     stat = jwks.stat()
     os.utime(jwks, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
     assert (await client.get("/me", headers=_bearer(successor.token()))).status_code == 200
+
+
+async def test_a_remembered_token_is_refused_once_its_key_is_withdrawn(
+    served: tuple[httpx.AsyncClient, Path], keys: Keys
+) -> None:
+    client, jwks = served
+    token = keys.token()
+    assert (await client.get("/me", headers=_bearer(token))).status_code == 200
+    assert (await client.get("/me", headers=_bearer(token))).status_code == 200  # now remembered
+    jwks.write_text(json.dumps({"keys": [Keys("k2").jwk()]}))
+    stat = jwks.stat()
+    os.utime(jwks, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert (await client.get("/me", headers=_bearer(token))).status_code == 401
+
+
+async def test_a_remembered_token_is_refused_once_it_expires(tmp_path: Path, keys: Keys) -> None:
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text(json.dumps({"keys": [keys.jwk()]}))
+    settings = AuthSettings(jwks_file=jwks, issuer=ISSUER, audience=AUDIENCE, leeway_s=0)
+    async with serve(_app(settings)) as url, httpx.AsyncClient(base_url=url) as client:
+        token = keys.token(exp=int(time.time()) + 2)
+        assert (await client.get("/me", headers=_bearer(token))).status_code == 200
+        await asyncio.sleep(2.5)
+        assert (await client.get("/me", headers=_bearer(token))).status_code == 401
 
 
 async def test_keys_from_a_jwks_url(keys: Keys) -> None:

@@ -64,9 +64,12 @@ class IntakeEvent(Event):
         return f"/mile/intake/{self.city}"
 
 
+_PURPOSE_ORDER = tuple(ConsentPurpose)  # iterating the enum class itself is slow, and this runs per event
+
+
 def _canonical_purposes(purposes: tuple[ConsentPurpose, ...]) -> tuple[ConsentPurpose, ...]:
     """A set of purposes in declaration order, so the same consents encode to the same bytes."""
-    return tuple(purpose for purpose in ConsentPurpose if purpose in purposes)
+    return tuple(purpose for purpose in _PURPOSE_ORDER if purpose in purposes)
 
 
 class ParticipantRegistered(IntakeEvent):

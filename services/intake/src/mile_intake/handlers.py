@@ -51,7 +51,6 @@ async def register_participant(
     actor: Actor,
     now: datetime,
 ) -> ParticipantCreated:
-    await repository.act_for_city(conn, city)
     person = command.personal
     fingerprint = identity_hash(
         keyring.identity_key,
@@ -59,8 +58,7 @@ async def register_participant(
         family_name=person.family_name,
         birth_date=person.birth_date,
     )
-    if (existing := await repository.find_by_identity(conn, city, fingerprint)) is not None:
-        raise DuplicateParticipant(existing)
+    await repository.act_for_city(conn, city, queue_on_identity=fingerprint)
     participant_id = uuid.uuid4()
     consents = set(command.consents)
     stats = domain.statistics(
@@ -84,8 +82,11 @@ async def register_participant(
         consents=sorted(consents),
         notice_version=command.notice_version,
         identity_hash=fingerprint,
+        recorded_by=actor.principal.subject,
         created_at=now,
     )
+    if row["existing_id"] is not None:
+        raise DuplicateParticipant(row["existing_id"])
     await add_events(
         conn,
         [
@@ -98,15 +99,6 @@ async def register_participant(
                 profile=command.profile,
             )
         ],
-    )
-    await repository.add_first_consents(
-        conn,
-        city=city,
-        participant_id=participant_id,
-        purposes=[purpose.value for purpose in sorted(consents)],
-        notice_version=command.notice_version,
-        recorded_by=actor.principal.subject,
-        recorded_at=now,
     )
     await audit(conn, actor, city=city, action="participant.register", participant_id=participant_id)
     return ParticipantCreated(

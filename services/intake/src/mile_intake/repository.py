@@ -10,10 +10,26 @@ import asyncpg
 APP_ROLE = "mile_intake_app"
 
 
-async def act_for_city(conn: asyncpg.Connection, city: str) -> None:
-    """Work as the non-owner role, confined by row-level security to ``city``, until the transaction ends."""
+_IDENTITY_LOCK = "pg_advisory_xact_lock(hashtextextended(encode({}, 'hex'), 0))"
+"""Taken before looking for an identity hash, so that concurrent registrations of one person queue."""
+
+
+async def act_for_city(conn: asyncpg.Connection, city: str, *, queue_on_identity: bytes | None = None) -> None:
+    """Work as the non-owner role, confined by row-level security to ``city``, until the transaction ends.
+
+    With ``queue_on_identity`` it first waits for any other transaction registering or renaming a
+    person to that identity hash (``find_by_identity``'s lock), in the same round trip.
+    """
     # ``role`` set locally is SET LOCAL ROLE (membership checked alike); one statement, one round trip.
-    await conn.execute("SELECT set_config('role', $1, true), set_config('mile.city', $2, true)", APP_ROLE, city)
+    if queue_on_identity is None:
+        await conn.execute("SELECT set_config('role', $1, true), set_config('mile.city', $2, true)", APP_ROLE, city)
+    else:
+        await conn.execute(
+            f"SELECT set_config('role', $1, true), set_config('mile.city', $2, true), {_IDENTITY_LOCK.format('$3')}",
+            APP_ROLE,
+            city,
+            queue_on_identity,
+        )
 
 
 async def insert_participant(
@@ -29,20 +45,38 @@ async def insert_participant(
     consents: list[str],
     notice_version: str,
     identity_hash: bytes,
+    recorded_by: str,
     created_at: datetime,
 ) -> asyncpg.Record:
-    # The key is written in the same statement (its foreign key is checked at the statement's end).
+    """The participant, their sealed key and the consents given at registration (no expiries yet),
+    unless someone with this identity hash is registered already: then nothing is written and
+    ``existing_id`` names them.
+
+    One statement, one round trip. The caller holds the identity's lock (``act_for_city``), so a
+    registration of the same person committed while it waited is seen here. The key and consents
+    are written in the same statement (their foreign keys are checked at the statement's end).
+    """
     return await conn.fetchrow(
-        """WITH person AS (
+        """WITH existing AS (
+               SELECT id FROM participants WHERE city = $2 AND identity_hash = $9
+           ), person AS (
                INSERT INTO participants
                    (id, city, personal, casework, statistics, profile, consents, notice_version, identity_hash,
                     created_at, updated_at)
-               VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $8, $9, $10, $10)
-               RETURNING *
+               SELECT $1, $2, $3, $4, $5::jsonb, $6::jsonb, $7::text[], $8, $9, $10, $10
+               WHERE NOT EXISTS (SELECT FROM existing)
+               RETURNING id, city, status, version, created_at
            ), sealed AS (
-               INSERT INTO participant_keys (participant_id, city, wrapped_key) VALUES ($1, $2, $11)
+               INSERT INTO participant_keys (participant_id, city, wrapped_key) SELECT id, city, $11 FROM person
+           ), consented AS (
+               INSERT INTO participant_consents
+                   (participant_id, city, purpose, status, notice_version, recorded_by, expires_on, recorded_at)
+               SELECT person.id, person.city, given.purpose, 'given', $8, $12, NULL, $10
+               FROM person, unnest($7::text[]) WITH ORDINALITY AS given(purpose, n)
+               ORDER BY given.n
            )
-           SELECT * FROM person""",
+           SELECT (SELECT id FROM existing) AS existing_id, person.status, person.version, person.created_at
+           FROM (VALUES (1)) AS one LEFT JOIN person ON true""",
         participant_id,
         city,
         personal,
@@ -54,6 +88,7 @@ async def insert_participant(
         identity_hash,
         created_at,
         wrapped_key,
+        recorded_by,
     )
 
 
@@ -159,7 +194,7 @@ async def find_by_identity(
     conn: asyncpg.Connection, city: str, identity_hash: bytes, *, other_than: uuid.UUID | None = None
 ) -> uuid.UUID | None:
     """The participant with this identity hash; concurrent registrations of one person queue here."""
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(encode($1, 'hex'), 0))", identity_hash)
+    await conn.execute(f"SELECT {_IDENTITY_LOCK.format('$1')}", identity_hash)
     return await conn.fetchval(
         "SELECT id FROM participants WHERE city = $1 AND identity_hash = $2 AND id IS DISTINCT FROM $3",
         city,
@@ -213,32 +248,6 @@ async def list_participants(
         after[0] if after else None,
         after[1] if after else None,
         limit,
-    )
-
-
-async def add_first_consents(
-    conn: asyncpg.Connection,
-    *,
-    city: str,
-    participant_id: uuid.UUID,
-    purposes: list[str],
-    notice_version: str,
-    recorded_by: str,
-    recorded_at: datetime,
-) -> None:
-    """The consents given at registration, in one statement: a new participant has no expiries yet."""
-    await conn.execute(
-        """INSERT INTO participant_consents
-               (participant_id, city, purpose, status, notice_version, recorded_by, expires_on, recorded_at)
-           SELECT $1, $2, purpose, 'given', $4, $5, NULL, $6
-           FROM unnest($3::text[]) WITH ORDINALITY AS given(purpose, n)
-           ORDER BY n""",
-        participant_id,
-        city,
-        purposes,
-        notice_version,
-        recorded_by,
-        recorded_at,
     )
 
 

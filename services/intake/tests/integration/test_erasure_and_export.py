@@ -1,5 +1,6 @@
 """Duplicates refused without storing names; erasure for good; the Art. 15 export."""
 
+import asyncio
 import uuid
 
 import asyncpg
@@ -27,6 +28,20 @@ async def test_the_same_person_twice_is_a_409_naming_the_first(intake: Intake) -
             assert again.json()["existing_participant_id"] == first
         other_birthday = Person("Tesfaye", "Bekele", "1988-11-21", "male", "ER", "refugee", COOK, 1)
         assert (await intake.register(client, other_birthday))["participant_id"] != first
+
+
+async def test_the_same_person_registered_at_once_is_one_201_and_409s_naming_it(intake: Intake) -> None:
+    """Concurrent registrations of one person queue on the identity: one is created, the others see it."""
+    async with httpx.AsyncClient(base_url=intake.url) as client:
+        answers = await asyncio.gather(
+            *(client.post("/participants", json=participant_request(TESFAYE), headers=intake.auth()) for _ in range(8))
+        )
+    created = [answer for answer in answers if answer.status_code == 201]
+    assert len(created) == 1, [answer.text for answer in answers]
+    first = created[0].json()["participant_id"]
+    refused = [answer for answer in answers if answer is not created[0]]
+    assert all(answer.status_code == 409 for answer in refused), [answer.text for answer in refused]
+    assert {answer.json()["existing_participant_id"] for answer in refused} == {first}
 
 
 async def test_the_registration_answer_and_stored_replay_hold_no_personal_data(intake: Intake) -> None:

@@ -4,6 +4,7 @@ Every score comes with reasons a caseworker can read and check against the profi
 proposal is never a black box (the foundation of explainable ranking).
 """
 
+import functools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -265,6 +266,7 @@ def choose_proposals(
     return [(pid, a) for pid, a in rank(assessed) if a.score >= min_score][: max(room, 0)]
 
 
+@functools.cache  # a few codes, looked up for every vacancy a candidate is assessed against
 def language_name(code: str) -> str:
     """English name of an ISO 639 code (``it`` -> Italian), the code itself if unknown."""
     found = pycountry.languages.get(alpha_2=code) if len(code) == 2 else pycountry.languages.get(alpha_3=code)

@@ -1,8 +1,9 @@
 """Matching's command and event handlers: each runs in the caller's transaction and writes
 its events to the outbox, never publishing directly.
 
-Commands take the proposal lock themselves; the event handlers (``apply_profile`` to
-``placement_ended``) rely on the consumer having taken it once for its whole batch."""
+Commands take the proposal lock themselves; the event handlers (``forget_participant`` to
+``placement_ended``, and ``mile_matching.profiles`` for runs of profile events) rely on the
+consumer having taken it once for its whole batch."""
 
 import uuid
 from datetime import UTC, datetime
@@ -25,7 +26,6 @@ from mile_matching.views import (
 from mile_platform.errors import Conflict, DomainError, NotFound
 from mile_platform.outbox import add_events
 from mile_schemas import (
-    CandidateProfile,
     EmployerRegistered,
     MatchDecided,
     MatchDecision,
@@ -165,35 +165,6 @@ async def decide_match(
     if command.decision is MatchDecision.REJECTED:
         await proposals.propose_for_vacancy(conn, row["vacancy_id"], settings)
     return match_view(row, site=city)
-
-
-async def apply_profile(
-    conn: asyncpg.Connection,
-    *,
-    participant_id: uuid.UUID,
-    city: str,
-    profile: CandidateProfile | None,
-    updated_at: datetime,
-    settings: MatchingSettings,
-) -> None:
-    """Hold the shared profile as the candidate, or nothing at all when none is shared; withdraw the
-    waiting proposals the new profile no longer qualifies for, and refill those vacancies."""
-    if profile is None:
-        await forget_participant(conn, participant_id, settings)
-        return
-    stored = await repository.upsert_candidate(
-        conn,
-        participant_id=participant_id,
-        city=city,
-        profile=profile.model_dump(mode="json"),
-        updated_at=updated_at,
-    )
-    freed = [] if stored.created else await withdrawals.of_participant(conn, participant_id, settings)
-    await proposals.propose_candidate(
-        conn, participant_id=participant_id, city=city, profile=profile, placed=stored.placed, settings=settings
-    )
-    for vacancy_id in freed:
-        await proposals.propose_for_vacancy(conn, vacancy_id, settings)
 
 
 async def forget_participant(conn: asyncpg.Connection, participant_id: uuid.UUID, settings: MatchingSettings) -> None:

@@ -1,9 +1,11 @@
-"""Choosing and recording proposals, from either side: a vacancy or a candidate.
+"""Choosing and recording proposals, from either side: a vacancy (here) or a run of candidates
+(``mile_matching.profiles``), by the same rules.
 
 Runs in the caller's transaction and locks each vacancy it proposes for, so the HTTP API and
 the consumer can never together exceed a vacancy's room for open proposals.
 """
 
+import json
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -15,7 +17,7 @@ from mile_matching import domain, repository
 from mile_matching.settings import MatchingSettings
 from mile_matching.views import candidate_profile, vacancy_spec
 from mile_platform.outbox import add_events
-from mile_schemas import CandidateProfile, MatchProposed
+from mile_schemas import MatchProposed
 
 
 async def propose_for_vacancy(conn: asyncpg.Connection, vacancy_id: uuid.UUID, settings: MatchingSettings) -> None:
@@ -23,8 +25,8 @@ async def propose_for_vacancy(conn: asyncpg.Connection, vacancy_id: uuid.UUID, s
     vacancy = await repository.lock_vacancy(conn, vacancy_id)
     if vacancy is None or vacancy["status"] != "open":
         return
-    room = _room(vacancy, settings)
-    if room == 0:
+    free = room(vacancy, settings)
+    if free == 0:
         return
     spec = vacancy_spec(vacancy)
     rows = await repository.candidates_without_match(conn, vacancy_id)
@@ -38,37 +40,32 @@ async def propose_for_vacancy(conn: asyncpg.Connection, vacancy_id: uuid.UUID, s
         )
         for row in rows
     ]
-    chosen = domain.choose_proposals(assessed, min_score=settings.min_score, room=room)
+    chosen = domain.choose_proposals(assessed, min_score=settings.min_score, room=free)
     await record(conn, vacancy_id, [(pid, cities[pid], assessment) for pid, assessment in chosen])
 
 
-async def propose_candidate(
-    conn: asyncpg.Connection,
-    *,
-    participant_id: uuid.UUID,
-    city: str,
-    profile: CandidateProfile,
-    placed: bool,
-    settings: MatchingSettings,
-) -> None:
-    """Propose the candidate (``placed`` if a placement of theirs is under way) for every open
-    vacancy, in any city, that has room and fits."""
-    for vacancy in await repository.lock_open_vacancies(conn, participant_id):
-        assessment = domain.assess(
-            vacancy_spec(vacancy), profile, weights=settings.weights, rules=settings.rules, placed=placed
-        )
-        chosen = domain.choose_proposals(
-            [(participant_id, assessment)], min_score=settings.min_score, room=_room(vacancy, settings)
-        )
-        await record(conn, vacancy["id"], [(pid, city, a) for pid, a in chosen])
-
-
-def _room(vacancy: Mapping[str, Any], settings: MatchingSettings) -> int:
+def room(vacancy: Mapping[str, Any], settings: MatchingSettings) -> int:
+    """How many more proposals the vacancy (a row with its ``open_proposals``) may take."""
     return domain.proposal_room(
         positions=vacancy["positions"],
         filled=vacancy["filled"],
         open_proposals=vacancy["open_proposals"],
         per_position=settings.proposals_per_position,
+    )
+
+
+def proposal(
+    vacancy_id: uuid.UUID, participant_id: uuid.UUID, city: str, assessment: domain.Assessment, at: datetime
+) -> MatchProposed:
+    """A new proposal, as the event that announces it (and the row that stores it)."""
+    return MatchProposed(
+        match_id=uuid.uuid4(),
+        vacancy_id=vacancy_id,
+        participant_id=participant_id,
+        city=city,
+        score=assessment.score,
+        reasons=assessment.reasons,
+        proposed_at=at,
     )
 
 
@@ -79,30 +76,24 @@ async def record(
 ) -> list[MatchProposed]:
     """Store each proposal not made before and write its ``MatchProposed``; returns those events."""
     now = datetime.now(UTC)
-    events: list[MatchProposed] = []
-    for participant_id, city, assessment in chosen:
-        match_id = uuid.uuid4()
-        stored = await repository.insert_match(
-            conn,
-            match_id=match_id,
-            vacancy_id=vacancy_id,
-            participant_id=participant_id,
-            city=city,
-            score=assessment.score,
-            reasons=list(assessment.reasons),
-            proposed_at=now,
-        )
-        if stored:
-            events.append(
-                MatchProposed(
-                    match_id=match_id,
-                    vacancy_id=vacancy_id,
-                    participant_id=participant_id,
-                    city=city,
-                    score=assessment.score,
-                    reasons=assessment.reasons,
-                    proposed_at=now,
-                )
-            )
+    events = await store(conn, [proposal(vacancy_id, pid, city, assessment, now) for pid, city, assessment in chosen])
     await add_events(conn, events)
     return events
+
+
+async def store(conn: asyncpg.Connection, proposed: Sequence[MatchProposed]) -> list[MatchProposed]:
+    """Store the proposals in one statement; returns those stored, in order (a pair proposed
+    before is never stored twice). Their events are the caller's to write."""
+    if not proposed:
+        return []
+    stored = await repository.insert_matches(
+        conn,
+        match_ids=[p.match_id for p in proposed],
+        vacancy_ids=[p.vacancy_id for p in proposed],
+        participant_ids=[p.participant_id for p in proposed],
+        cities=[p.city for p in proposed],
+        scores=[p.score for p in proposed],
+        reasons=[json.dumps(p.reasons) for p in proposed],
+        proposed_at=[p.proposed_at for p in proposed],
+    )
+    return [p for p in proposed if p.match_id in stored]

@@ -23,37 +23,51 @@ async def lock_proposing(conn: asyncpg.Connection) -> None:
 # --- candidates ---------------------------------------------------------------------------
 
 
-# A candidate row's placement in progress (alias c): started and not yet ended.
-_PLACED = """EXISTS (SELECT 1 FROM vacancy_placements p
-                    WHERE p.participant_id = c.participant_id AND p.started AND p.ended_at IS NULL)"""
+def _placed(participant_id: str) -> str:
+    """Whether the participant in column ``participant_id`` has a placement started and not yet ended."""
+    return f"""EXISTS (SELECT 1 FROM vacancy_placements p
+                      WHERE p.participant_id = {participant_id} AND p.started AND p.ended_at IS NULL)"""
 
 
-class StoredCandidate(NamedTuple):
-    created: bool  # no row before: such a candidate has no proposal waiting (erasure drops them)
+_PLACED = _placed("c.participant_id")  # of a candidate row (alias c)
+
+
+class RunParticipant(NamedTuple):
+    is_candidate: bool  # a candidate row: only then can a proposal of theirs be waiting (erasure drops them)
     placed: bool  # a placement of theirs has started and not ended
 
 
-async def upsert_candidate(
+async def run_participants(conn: asyncpg.Connection, ids: list[uuid.UUID]) -> dict[uuid.UUID, RunParticipant]:
+    """Whether each participant is a candidate already, and whether placed, keyed by id."""
+    rows = await conn.fetch(
+        f"""SELECT ids.id, EXISTS (SELECT 1 FROM candidates k WHERE k.participant_id = ids.id) AS is_candidate,
+                   {_placed("ids.id")} AS placed
+            FROM unnest($1::uuid[]) AS ids(id)""",
+        ids,
+    )
+    return {row["id"]: RunParticipant(is_candidate=row["is_candidate"], placed=row["placed"]) for row in rows}
+
+
+async def upsert_candidates(
     conn: asyncpg.Connection,
     *,
-    participant_id: uuid.UUID,
-    city: str,
-    profile: dict[str, Any],
-    updated_at: datetime,
-) -> StoredCandidate:
-    row = await conn.fetchrow(
-        f"""INSERT INTO candidates AS c (participant_id, city, profile, updated_at)
-            VALUES ($1, $2, $3::jsonb, $4)
-            ON CONFLICT (participant_id) DO UPDATE
-            SET city = excluded.city, profile = excluded.profile, updated_at = excluded.updated_at
-            RETURNING NOT EXISTS (SELECT 1 FROM candidates WHERE participant_id = $1) AS created,
-                      {_PLACED} AS placed""",
-        participant_id,
-        city,
-        json.dumps(profile),
+    participant_ids: list[uuid.UUID],
+    cities: list[str],
+    profiles: list[str],
+    updated_at: list[datetime],
+) -> None:
+    """Store each candidate's profile (JSON text), one row per participant, in one statement."""
+    await conn.execute(
+        """INSERT INTO candidates (participant_id, city, profile, updated_at)
+           SELECT id, city, profile::jsonb, updated_at
+           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[]) AS r(id, city, profile, updated_at)
+           ON CONFLICT (participant_id) DO UPDATE
+           SET city = excluded.city, profile = excluded.profile, updated_at = excluded.updated_at""",
+        participant_ids,
+        cities,
+        profiles,
         updated_at,
     )
-    return StoredCandidate(created=row["created"], placed=row["placed"])
 
 
 async def delete_candidate(conn: asyncpg.Connection, participant_id: uuid.UUID) -> list[uuid.UUID]:
@@ -65,6 +79,15 @@ async def delete_candidate(conn: asyncpg.Connection, participant_id: uuid.UUID) 
         participant_id,
     )
     return sorted({row["vacancy_id"] for row in rows})
+
+
+async def forget_candidates(conn: asyncpg.Connection, *, dropped: list[uuid.UUID], unlinked: list[uuid.UUID]) -> None:
+    """Drop these candidates, and unlink those participants from their placements (``delete_candidate``
+    for participants known to have no proposal waiting)."""
+    await conn.execute("DELETE FROM candidates WHERE participant_id = ANY($1::uuid[])", dropped)
+    await conn.execute(
+        "UPDATE vacancy_placements SET participant_id = NULL WHERE participant_id = ANY($1::uuid[])", unlinked
+    )
 
 
 async def all_candidates(conn: asyncpg.Connection) -> list[asyncpg.Record]:
@@ -227,15 +250,18 @@ async def lock_vacancy(conn: asyncpg.Connection, vacancy_id: uuid.UUID) -> async
     )
 
 
-async def lock_open_vacancies(conn: asyncpg.Connection, participant_id: uuid.UUID) -> list[asyncpg.Record]:
-    """Open vacancies not yet matched with the participant, locked in id order."""
+async def lock_open_vacancies(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    """Every open vacancy, locked in id order, with its open proposals counted once for all."""
     return await conn.fetch(
-        f"""SELECT v.*, {_OPEN_PROPOSALS} AS open_proposals FROM vacancies v
-            WHERE v.status = 'open'
-              AND NOT EXISTS (SELECT 1 FROM matches m WHERE m.vacancy_id = v.id AND m.participant_id = $1)
-            ORDER BY v.id
-            FOR UPDATE""",
-        participant_id,
+        """SELECT v.*, coalesce(w.n, 0) AS open_proposals
+           FROM vacancies v
+           LEFT JOIN (SELECT m.vacancy_id, count(*) AS n FROM matches m
+                      JOIN vacancies o ON o.id = m.vacancy_id AND o.status = 'open'
+                      WHERE m.status = 'proposed'
+                      GROUP BY m.vacancy_id) AS w ON w.vacancy_id = v.id
+           WHERE v.status = 'open'
+           ORDER BY v.id
+           FOR UPDATE OF v"""
     )
 
 
@@ -308,31 +334,36 @@ async def release_position(conn: asyncpg.Connection, vacancy_id: uuid.UUID) -> N
 # --- matches ------------------------------------------------------------------------------
 
 
-async def insert_match(
+async def insert_matches(
     conn: asyncpg.Connection,
     *,
-    match_id: uuid.UUID,
-    vacancy_id: uuid.UUID,
-    participant_id: uuid.UUID,
-    city: str,
-    score: float,
+    match_ids: list[uuid.UUID],
+    vacancy_ids: list[uuid.UUID],
+    participant_ids: list[uuid.UUID],
+    cities: list[str],
+    scores: list[float],
     reasons: list[str],
-    proposed_at: datetime,
-) -> bool:
-    """Store a proposal; False when the pair was proposed before (never two per pair)."""
-    inserted = await conn.fetchval(
+    proposed_at: list[datetime],
+) -> set[uuid.UUID]:
+    """Store proposals (``reasons`` each a JSON list) in one statement; returns the ids stored,
+    leaving out a pair proposed before (never two per pair)."""
+    rows = await conn.fetch(
         """INSERT INTO matches (id, vacancy_id, participant_id, city, score, reasons, proposed_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)
-           ON CONFLICT (vacancy_id, participant_id) DO NOTHING RETURNING true""",
-        match_id,
-        vacancy_id,
-        participant_id,
-        city,
-        score,
+           SELECT id, vacancy_id, participant_id, city, score,
+                  ARRAY(SELECT jsonb_array_elements_text(reasons::jsonb)), proposed_at
+           FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::float8[], $6::text[], $7::timestamptz[])
+                WITH ORDINALITY AS p(id, vacancy_id, participant_id, city, score, reasons, proposed_at, n)
+           ORDER BY n
+           ON CONFLICT (vacancy_id, participant_id) DO NOTHING RETURNING id""",
+        match_ids,
+        vacancy_ids,
+        participant_ids,
+        cities,
+        scores,
         reasons,
         proposed_at,
     )
-    return bool(inserted)
+    return {row["id"] for row in rows}
 
 
 async def get_match(conn: asyncpg.Connection, match_id: uuid.UUID) -> asyncpg.Record | None:
@@ -355,6 +386,20 @@ async def decide_match(
            RETURNING m.*, v.city AS vacancy_city""",
         match_id,
         status,
+        reason,
+        decided_at,
+    )
+
+
+async def reject_matches(
+    conn: asyncpg.Connection, match_ids: list[uuid.UUID], *, reason: str, decided_at: list[datetime]
+) -> None:
+    """Decide waiting proposals ``rejected``, each at its time, with one reason, in one statement."""
+    await conn.execute(
+        """UPDATE matches m SET status = 'rejected', decision_reason = $2, decided_at = d.decided_at
+           FROM unnest($1::uuid[], $3::timestamptz[]) AS d(id, decided_at)
+           WHERE m.id = d.id AND m.status = 'proposed'""",
+        match_ids,
         reason,
         decided_at,
     )
@@ -415,4 +460,25 @@ async def lock_waiting_matches_of_participant(
             ORDER BY m.id
             FOR UPDATE OF m""",
         participant_id,
+    )
+
+
+async def matched_vacancies(conn: asyncpg.Connection, participant_ids: list[uuid.UUID]) -> list[asyncpg.Record]:
+    """(participant, vacancy) of every proposal ever made to these participants, whatever became of it."""
+    return await conn.fetch(
+        "SELECT participant_id, vacancy_id FROM matches WHERE participant_id = ANY($1::uuid[])", participant_ids
+    )
+
+
+async def lock_waiting_matches_of_participants(
+    conn: asyncpg.Connection, participant_ids: list[uuid.UUID]
+) -> list[asyncpg.Record]:
+    """These participants' proposals awaiting a decision, locked in id order, with their vacancies' requirements."""
+    return await conn.fetch(
+        """SELECT m.id, m.vacancy_id, m.participant_id, m.city, v.spec
+           FROM matches m JOIN vacancies v ON v.id = m.vacancy_id
+           WHERE m.participant_id = ANY($1::uuid[]) AND m.status = 'proposed'
+           ORDER BY m.id
+           FOR UPDATE OF m""",
+        participant_ids,
     )

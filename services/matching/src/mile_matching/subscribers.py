@@ -2,10 +2,11 @@
 
 import re
 from collections.abc import Sequence
+from itertools import groupby
 
 import asyncpg
 
-from mile_matching import handlers, repository
+from mile_matching import handlers, profiles, repository
 from mile_matching.settings import MatchingSettings
 from mile_platform.subscriber import Consumer, Delivery
 from mile_schemas import (
@@ -34,28 +35,32 @@ _HANDLED: tuple[type[Event], ...] = (
 
 
 def consumer(settings: MatchingSettings) -> Consumer:
-    """Apply each batch in partition order, so a participant's events apply in the order made."""
+    """Apply each batch in partition order, so a participant's events apply in the order made;
+    each run of consecutive profile events is applied set-wise, the others one at a time."""
 
     async def apply(conn: asyncpg.Connection, deliveries: Sequence[Delivery]) -> None:
         await repository.lock_proposing(conn)  # once for the batch's transaction, before any row lock
-        for delivery in deliveries:
-            with delivery.traced():
-                await _apply_one(conn, delivery.event, settings)
+        for is_profile, run in groupby(deliveries, key=lambda d: _is_profile(d.event)):
+            if is_profile:
+                await profiles.apply(conn, list(run), settings)
+                continue
+            for delivery in run:
+                with delivery.traced():
+                    await _apply_one(conn, delivery.event, settings)
 
     return Consumer(pattern=PATTERN, handler=apply, handles=frozenset(m.event_type for m in _HANDLED))
 
 
-async def _apply_one(conn: asyncpg.Connection, event: Event, settings: MatchingSettings) -> None:
+def _is_profile(event: Event) -> bool:
+    """Whether the event sets or drops the participant's candidate profile."""
     match event:
         case ParticipantRegistered() | ParticipantProfileUpdated() | ConsentChanged(purpose=ConsentPurpose.MATCHING):
-            await handlers.apply_profile(
-                conn,
-                participant_id=event.participant_id,
-                city=event.city,
-                profile=event.profile,
-                updated_at=event.occurred_at,
-                settings=settings,
-            )
+            return True
+    return False
+
+
+async def _apply_one(conn: asyncpg.Connection, event: Event, settings: MatchingSettings) -> None:
+    match event:
         case ParticipantErased():
             await handlers.forget_participant(conn, event.participant_id, settings)
         case PlacementStarted():

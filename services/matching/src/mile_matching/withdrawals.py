@@ -8,8 +8,10 @@ through the contract they already read, and the vacancy's room is freed for the 
 """
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 
@@ -17,7 +19,7 @@ from mile_matching import domain, repository
 from mile_matching.settings import MatchingSettings
 from mile_matching.views import candidate_profile, vacancy_spec
 from mile_platform.outbox import add_events
-from mile_schemas import MatchDecided, MatchDecision
+from mile_schemas import CandidateProfile, MatchDecided, MatchDecision, VacancyOpened
 
 NO_LONGER_ELIGIBLE = "no_longer_eligible"
 
@@ -36,34 +38,64 @@ async def of_participant(
     return await _withdraw(conn, rows, settings)
 
 
+@dataclass(frozen=True)
+class Waiting:
+    """A proposal awaiting a decision, with the requirements of its vacancy."""
+
+    match_id: uuid.UUID
+    vacancy_id: uuid.UUID
+    participant_id: uuid.UUID
+    city: str  # the participant's
+    vacancy: VacancyOpened
+
+    @classmethod
+    def of(cls, row: Mapping[str, Any]) -> "Waiting":
+        """From a match row joined with its vacancy's ``spec``."""
+        return cls(row["id"], row["vacancy_id"], row["participant_id"], row["city"], vacancy_spec(row))
+
+
+def withdrawal(
+    waiting: Waiting, profile: CandidateProfile, *, placed: bool, settings: MatchingSettings, at: datetime
+) -> MatchDecided | None:
+    """The withdrawal of a waiting proposal its candidate no longer qualifies for; None while they still do."""
+    if not domain.ineligibility(waiting.vacancy, profile, rules=settings.rules, placed=placed):
+        return None
+    return MatchDecided(
+        match_id=waiting.match_id,
+        vacancy_id=waiting.vacancy_id,
+        participant_id=waiting.participant_id,
+        city=waiting.city,
+        decision=MatchDecision.REJECTED,
+        reason=NO_LONGER_ELIGIBLE,
+        decided_at=at,
+    )
+
+
+async def store(conn: asyncpg.Connection, withdrawn: Sequence[MatchDecided]) -> None:
+    """Decide the withdrawn proposals in one statement; their events are the caller's to write."""
+    if withdrawn:
+        await repository.reject_matches(
+            conn,
+            [w.match_id for w in withdrawn],
+            reason=NO_LONGER_ELIGIBLE,
+            decided_at=[w.decided_at for w in withdrawn],
+        )
+
+
 async def _withdraw(
     conn: asyncpg.Connection, rows: Sequence[asyncpg.Record], settings: MatchingSettings
 ) -> list[uuid.UUID]:
     now = datetime.now(UTC)
-    events: list[MatchDecided] = []
-    for row in rows:
-        verdict = domain.assess(
-            vacancy_spec(row),
-            candidate_profile(row),
-            weights=settings.weights,
-            rules=settings.rules,
-            placed=row["placed"],
-        )
-        if verdict.eligible:
-            continue
-        await repository.decide_match(
-            conn, row["id"], status=MatchDecision.REJECTED.value, reason=NO_LONGER_ELIGIBLE, decided_at=now
-        )
-        events.append(
-            MatchDecided(
-                match_id=row["id"],
-                vacancy_id=row["vacancy_id"],
-                participant_id=row["participant_id"],
-                city=row["city"],
-                decision=MatchDecision.REJECTED,
-                reason=NO_LONGER_ELIGIBLE,
-                decided_at=now,
+    withdrawn = [
+        event
+        for row in rows
+        if (
+            event := withdrawal(
+                Waiting.of(row), candidate_profile(row), placed=row["placed"], settings=settings, at=now
             )
         )
-    await add_events(conn, events)
-    return sorted({event.vacancy_id for event in events})
+        is not None
+    ]
+    await store(conn, withdrawn)
+    await add_events(conn, withdrawn)
+    return sorted({event.vacancy_id for event in withdrawn})

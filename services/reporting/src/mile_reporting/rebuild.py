@@ -24,6 +24,7 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
 
 from mile_platform.broker import client_options, topic_partitions
+from mile_platform.collector import settle_collector
 from mile_platform.migrations import apply_migrations
 from mile_platform.settings import KafkaSettings
 from mile_reporting import batch, handlers
@@ -85,8 +86,13 @@ async def _replay(pool: asyncpg.Pool, kafka: KafkaSettings, batch_size: int, wor
     # at once, while this process fetches and PostgreSQL applies earlier batches, in order. With no
     # workers it runs here, in a thread, so the event loop still drives the writes meanwhile.
     decoders = (
-        ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) if workers else None
+        ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=settle_collector
+        )
+        if workers
+        else None
     )
+    settle_collector()
     in_flight: deque[asyncio.Future[tuple[batch.Changes | None, int, int]]] = deque()
     writing: asyncio.Task[None] | None = None
 
@@ -160,7 +166,7 @@ def decode(records: list[Raw]) -> tuple[list[Event], int]:
     handles = consumer.handles
     cities: dict[str, str | None] = {}
     for topic, headers, value in records:
-        raw_type = next((raw for name, raw in headers if name == TYPE_HEADER), None)
+        raw_type = _type_header(headers)
         try:
             if raw_type is not None and raw_type.decode() not in handles:
                 continue  # most skipped records are told apart without reading their envelope
@@ -177,6 +183,14 @@ def decode(records: list[Raw]) -> tuple[list[Event], int]:
             continue
         append(event)
     return events, rejected
+
+
+def _type_header(headers: tuple[tuple[str, bytes], ...]) -> bytes | None:
+    """The raw ``ce_type`` header (a plain loop: a generator per record costs more than this)."""
+    for name, raw in headers:
+        if name == TYPE_HEADER:
+            return raw
+    return None
 
 
 def main() -> None:

@@ -29,7 +29,9 @@ async def propose_for_vacancy(conn: asyncpg.Connection, vacancy_id: uuid.UUID, s
     if free == 0:
         return
     spec = vacancy_spec(vacancy)
-    rows = await repository.candidates_without_match(conn, vacancy_id)
+    rows = await repository.candidates_without_match(
+        conn, vacancy_id, [requirement.language for requirement in spec.languages]
+    )
     cities = {row["participant_id"]: row["city"] for row in rows}
     assessed = [
         (

@@ -162,13 +162,20 @@ async def matched_pairs(conn: asyncpg.Connection, vacancy_ids: list[uuid.UUID]) 
     return {(row["vacancy_id"], row["participant_id"]) for row in rows}
 
 
-async def candidates_without_match(conn: asyncpg.Connection, vacancy_id: uuid.UUID) -> list[asyncpg.Record]:
-    """Candidates never proposed for the vacancy (whatever became of a proposal)."""
+async def candidates_without_match(
+    conn: asyncpg.Connection, vacancy_id: uuid.UUID, languages: list[str]
+) -> list[asyncpg.Record]:
+    """Candidates never proposed for the vacancy (whatever became of a proposal) who speak each of
+    ``languages`` at some level: whoever lacks one is ineligible, so is not read and assessed at all."""
     return await conn.fetch(
         f"""SELECT c.*, {_PLACED} AS placed FROM candidates c
            WHERE NOT EXISTS (SELECT 1 FROM matches m
-                             WHERE m.vacancy_id = $1 AND m.participant_id = c.participant_id)""",
+                             WHERE m.vacancy_id = $1 AND m.participant_id = c.participant_id)
+             AND NOT EXISTS (SELECT 1 FROM unnest($2::text[]) AS required(language)
+                             WHERE NOT c.profile->'languages'
+                                       @> jsonb_build_array(jsonb_build_object('language', required.language)))""",
         vacancy_id,
+        languages,
     )
 
 

@@ -18,7 +18,7 @@ import asyncpg
 import pytest
 from aiokafka.structs import ConsumerRecord
 
-from mile_matching import repository, subscribers
+from mile_matching import domain, proposals, repository, subscribers
 from mile_matching.settings import MatchingSettings
 from mile_platform.migrations import apply_migrations
 from mile_platform.subscriber import Delivery
@@ -28,6 +28,7 @@ from mile_schemas import (
     ConsentPurpose,
     ConsentStatus,
     Event,
+    LanguageRequirement,
     ParticipantErased,
     ParticipantProfileUpdated,
     ParticipantRegistered,
@@ -262,3 +263,65 @@ async def test_random_batches_propose_as_one_event_at_a_time(fresh_database: Dat
     outcome = await _same_as_one_by_one(fresh_database, vacancies, batches)
     withdrawn = ("reason", json.dumps("no_longer_eligible"))
     assert any(withdrawn in event for group in outcome["outbox"] for event in group), "no withdrawal tried"
+
+
+def _speaking(levels: dict[str, str]) -> CandidateProfile:
+    """A plumber fit for every vacancy here but for the languages: ``{"it": "B1", ...}``."""
+    profile = _profile().model_dump(mode="json")
+    profile["languages"] = [
+        dict.fromkeys(("listening", "reading", "speaking", "writing"), level) | {"language": code}
+        for code, level in levels.items()
+    ]
+    return CandidateProfile.model_validate(profile)
+
+
+async def test_a_refill_proposes_exactly_whom_the_rules_find_eligible(fresh_database: Database) -> None:
+    """Refilling a vacancy reads only candidates who speak every language it requires; the
+    proposals are still exactly the eligible candidates among all of them."""
+    speakers = {
+        "italian only": _speaking({"it": "B1"}),
+        "both": _speaking({"it": "B1", "de": "B1"}),
+        "german only": _speaking({"de": "B1"}),
+        "italian too weak": _speaking({"it": "A1", "de": "B1"}),
+        "no language": _speaking({}),
+        "both, german at the minimum": _speaking({"it": "B2", "de": "A2"}),
+    }
+    ids = {name: uuid.uuid4() for name in speakers}
+    vacancy = _vacancy(PLUMBER, positions=5).model_copy(
+        update={
+            "languages": [
+                LanguageRequirement(language="it", min_level="A2"),
+                LanguageRequirement(language="de", min_level="A2"),
+            ]
+        }
+    )
+    pool = await asyncpg.create_pool(await fresh_database("matching_refill"), min_size=1, max_size=2)
+    try:
+        await apply_migrations(pool, ["mile_platform", "mile_matching"])
+        async with pool.acquire() as conn, conn.transaction():
+            registrations = [_registered(ids[name], profile, NOW) for name, profile in speakers.items()]
+            await subscribers.consumer(SETTINGS).handler(
+                conn, [_delivery(event, i) for i, event in enumerate(registrations)]
+            )
+            await repository.insert_vacancy(
+                conn,
+                vacancy_id=vacancy.vacancy_id,
+                employer_id=vacancy.employer_id,
+                city=vacancy.city,
+                spec=vacancy.model_dump(mode="json"),
+                positions=vacancy.positions,
+                opened_at=vacancy.opened_at,
+            )
+            await repository.lock_proposing(conn)
+            await proposals.propose_for_vacancy(conn, vacancy.vacancy_id, SETTINGS)
+        proposed = {row["participant_id"] for row in await pool.fetch("SELECT participant_id FROM matches")}
+    finally:
+        await pool.close()
+    eligible = {
+        ids[name]
+        for name, profile in speakers.items()
+        if (fit := domain.assess(vacancy, profile, weights=SETTINGS.weights, rules=SETTINGS.rules)).eligible
+        and fit.score >= SETTINGS.min_score
+    }
+    assert eligible == {ids["both"], ids["both, german at the minimum"]}
+    assert proposed == eligible

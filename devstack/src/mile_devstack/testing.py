@@ -1,4 +1,5 @@
-"""Test resources behind the root conftest: a real broker and a real PostgreSQL per session.
+"""Test resources behind the root conftest: a real broker and a real PostgreSQL per session,
+and deliveries for tests that feed a consumer's handler directly.
 
 Environment variables point tests at existing ones (CI uses Apache Kafka); otherwise devstack
 starts its own on free ports, only when a test asks for them, and stops them at the end.
@@ -12,10 +13,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from aiokafka.structs import ConsumerRecord
+
 from mile_devstack.broker import LocalBroker
 from mile_devstack.databases import ExternalPostgres, PostgresServer
 from mile_devstack.postgres import LocalPostgres
 from mile_devstack.processes import free_port
+from mile_platform.subscriber import Delivery
+from mile_schemas import Event
 
 KAFKA_ENV = "MILE_TEST_KAFKA_BOOTSTRAP"
 IDEMPOTENCE_ENV = "MILE_TEST_KAFKA_IDEMPOTENCE"
@@ -60,3 +65,21 @@ async def fresh_database(server: PostgresServer, prefix: str = "test") -> str:
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     await server.create_database(name)
     return server.url(name)
+
+
+def delivered(event: Event, offset: int) -> Delivery:
+    """``event`` as the subscriber hands it to a handler, read from offset ``offset`` of partition 0."""
+    record = ConsumerRecord(
+        topic=event.topic(),
+        partition=0,
+        offset=offset,
+        timestamp=0,
+        timestamp_type=0,
+        key=event.key().encode(),
+        value=b"",
+        checksum=None,
+        serialized_key_size=0,
+        serialized_value_size=0,
+        headers=(),
+    )
+    return Delivery(meta=event.meta(), event=event, record=record)

@@ -1,8 +1,9 @@
 """The subscriber wrapper: nothing lost, nothing applied twice, bad events dead-lettered."""
 
 import asyncio
+import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
 import asyncpg
@@ -38,6 +39,28 @@ async def _publish(bootstrap: str, topic: str, messages: Sequence[tuple[bytes, l
 
 def _good(event: ParticipantErased) -> tuple[bytes, list[tuple[str, bytes]]]:
     return encode_event(event), to_headers(event.meta())
+
+
+def _service(
+    url: str,
+    bootstrap: str,
+    idempotence: bool,
+    group: str,
+    topic: str,
+    handler: Callable[[asyncpg.Connection, Sequence[Delivery]], Awaitable[None]],
+    retry_max_backoff_s: float = 30.0,
+) -> Runtime:
+    """A service of its own consumer group that applies ``topic``'s erasures with ``handler``."""
+    return Runtime(
+        service=group,
+        settings=ServiceSettings(
+            database_url=url,
+            kafka=KafkaSettings(bootstrap_servers=bootstrap),
+            platform=PlatformSettings(kafka_idempotence=idempotence, retry_max_backoff_s=retry_max_backoff_s),
+        ),
+        migration_packages=["mile_platform"],
+        consumer=Consumer(pattern=rf"^{re.escape(topic)}$", handler=handler, handles=frozenset({ERASED})),
+    )
 
 
 class Applied:
@@ -163,18 +186,7 @@ async def test_offsets_are_committed_only_after_the_database_commit(
     await pool.execute("CREATE TABLE applied (participant_id uuid PRIMARY KEY)")
     handler = Applied(transient_failures=10**6)  # the database "stays down" until we say so
     group = f"svc{uuid.uuid4().hex[:8]}"
-    runtime = Runtime(
-        service=group,
-        settings=ServiceSettings(
-            database_url=url,
-            kafka=KafkaSettings(bootstrap_servers=kafka_bootstrap),
-            platform=PlatformSettings(kafka_idempotence=kafka_idempotence, retry_max_backoff_s=0.2),
-        ),
-        migration_packages=["mile_platform"],
-        consumer=Consumer(
-            pattern=rf"^{topic.replace('.', chr(92) + '.')}$", handler=handler, handles=frozenset({ERASED})
-        ),
-    )
+    runtime = _service(url, kafka_bootstrap, kafka_idempotence, group, topic, handler, retry_max_backoff_s=0.2)
     await runtime.start()
     try:
         async with asyncio.timeout(30):
@@ -264,18 +276,7 @@ async def test_a_batch_fetched_while_another_is_applied_is_committed_only_after_
     await pool.execute("CREATE TABLE applied (participant_id uuid PRIMARY KEY)")
     handler = Gated()
     group = f"svc{uuid.uuid4().hex[:8]}"
-    runtime = Runtime(
-        service=group,
-        settings=ServiceSettings(
-            database_url=url,
-            kafka=KafkaSettings(bootstrap_servers=kafka_bootstrap),
-            platform=PlatformSettings(kafka_idempotence=kafka_idempotence),
-        ),
-        migration_packages=["mile_platform"],
-        consumer=Consumer(
-            pattern=rf"^{topic.replace('.', chr(92) + '.')}$", handler=handler, handles=frozenset({ERASED})
-        ),
-    )
+    runtime = _service(url, kafka_bootstrap, kafka_idempotence, group, topic, handler)
     await _publish(kafka_bootstrap, topic, [_good(first)])
     await runtime.start()
     try:
@@ -319,18 +320,7 @@ async def test_a_batch_that_fails_unexpectedly_is_read_again_not_committed_past(
 
     monkeypatch.setattr(ReliableSubscriber, "_settle", failing_once)
     group = f"svc{uuid.uuid4().hex[:8]}"
-    runtime = Runtime(
-        service=group,
-        settings=ServiceSettings(
-            database_url=url,
-            kafka=KafkaSettings(bootstrap_servers=kafka_bootstrap),
-            platform=PlatformSettings(kafka_idempotence=kafka_idempotence),
-        ),
-        migration_packages=["mile_platform"],
-        consumer=Consumer(
-            pattern=rf"^{topic.replace('.', chr(92) + '.')}$", handler=Applied(), handles=frozenset({ERASED})
-        ),
-    )
+    runtime = _service(url, kafka_bootstrap, kafka_idempotence, group, topic, Applied())
     await _publish(kafka_bootstrap, topic, [_good(events[0])])
     await runtime.start()
     try:

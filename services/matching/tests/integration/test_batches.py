@@ -16,12 +16,11 @@ from typing import Any
 
 import asyncpg
 import pytest
-from aiokafka.structs import ConsumerRecord
 
+from mile_devstack.testing import delivered
 from mile_matching import domain, proposals, repository, subscribers
 from mile_matching.settings import MatchingSettings
 from mile_platform.migrations import apply_migrations
-from mile_platform.subscriber import Delivery
 from mile_schemas import (
     CandidateProfile,
     ConsentChanged,
@@ -106,21 +105,17 @@ def _erased(pid: uuid.UUID, at: datetime) -> ParticipantErased:
     return ParticipantErased(participant_id=pid, city=CITY, erased_at=at)
 
 
-def _delivery(event: Event, offset: int) -> Delivery:
-    record = ConsumerRecord(
-        topic=event.topic(),
-        partition=0,
-        offset=offset,
-        timestamp=0,
-        timestamp_type=0,
-        key=event.key().encode(),
-        value=b"",
-        checksum=None,
-        serialized_key_size=0,
-        serialized_value_size=0,
-        headers=(),
+async def _open(conn: asyncpg.Connection, vacancy: VacancyOpened) -> None:
+    """Store the vacancy as opened, proposing no one (the tests say when proposals are made)."""
+    await repository.insert_vacancy(
+        conn,
+        vacancy_id=vacancy.vacancy_id,
+        employer_id=vacancy.employer_id,
+        city=vacancy.city,
+        spec=vacancy.model_dump(mode="json"),
+        positions=vacancy.positions,
+        opened_at=vacancy.opened_at,
     )
-    return Delivery(meta=event.meta(), event=event, record=record)
 
 
 async def _outcome(
@@ -132,20 +127,12 @@ async def _outcome(
         await apply_migrations(pool, ["mile_platform", "mile_matching"])
         async with pool.acquire() as conn:
             for vacancy in vacancies:
-                await repository.insert_vacancy(
-                    conn,
-                    vacancy_id=vacancy.vacancy_id,
-                    employer_id=vacancy.employer_id,
-                    city=vacancy.city,
-                    spec=vacancy.model_dump(mode="json"),
-                    positions=vacancy.positions,
-                    opened_at=vacancy.opened_at,
-                )
+                await _open(conn, vacancy)
         handler = subscribers.consumer(SETTINGS).handler
         offset = 0
         for batch in batches:
             async with pool.acquire() as conn, conn.transaction():
-                await handler(conn, [_delivery(event, offset + i) for i, event in enumerate(batch)])
+                await handler(conn, [delivered(event, offset + i) for i, event in enumerate(batch)])
             offset += len(batch)
         matches = await pool.fetch(
             """SELECT vacancy_id, participant_id, city, status, decision_reason, score, reasons FROM matches"""
@@ -301,17 +288,9 @@ async def test_a_refill_proposes_exactly_whom_the_rules_find_eligible(fresh_data
         async with pool.acquire() as conn, conn.transaction():
             registrations = [_registered(ids[name], profile, NOW) for name, profile in speakers.items()]
             await subscribers.consumer(SETTINGS).handler(
-                conn, [_delivery(event, i) for i, event in enumerate(registrations)]
+                conn, [delivered(event, i) for i, event in enumerate(registrations)]
             )
-            await repository.insert_vacancy(
-                conn,
-                vacancy_id=vacancy.vacancy_id,
-                employer_id=vacancy.employer_id,
-                city=vacancy.city,
-                spec=vacancy.model_dump(mode="json"),
-                positions=vacancy.positions,
-                opened_at=vacancy.opened_at,
-            )
+            await _open(conn, vacancy)
             await repository.lock_proposing(conn)
             await proposals.propose_for_vacancy(conn, vacancy.vacancy_id, SETTINGS)
         proposed = {row["participant_id"] for row in await pool.fetch("SELECT participant_id FROM matches")}

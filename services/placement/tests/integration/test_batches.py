@@ -10,33 +10,15 @@ from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 import pytest
-from aiokafka.structs import ConsumerRecord
 
+from mile_devstack.testing import delivered
 from mile_placement import subscribers
 from mile_platform.migrations import apply_migrations
-from mile_platform.subscriber import Delivery
 from mile_schemas import Event, MatchDecided, MatchDecision, ParticipantErased, VacancyKind, VacancyOpened
 
 pytestmark = pytest.mark.integration
 NOW = datetime.now(UTC).replace(microsecond=0)
 CITY = "milan"
-
-
-def _delivery(event: Event, offset: int) -> Delivery:
-    record = ConsumerRecord(
-        topic=event.topic(),
-        partition=0,
-        offset=offset,
-        timestamp=0,
-        timestamp_type=0,
-        key=event.key().encode(),
-        value=b"",
-        checksum=None,
-        serialized_key_size=0,
-        serialized_value_size=0,
-        headers=(),
-    )
-    return Delivery(meta=event.meta(), event=event, record=record)
 
 
 def _decision(vacancy_id: uuid.UUID, participant_id: uuid.UUID, decision: MatchDecision) -> MatchDecided:
@@ -83,7 +65,7 @@ async def test_a_mixed_batch_applies_in_order(fresh_database: Callable[[str], Aw
     try:
         await apply_migrations(pool, ["mile_platform", "mile_placement"])
         async with pool.acquire() as conn, conn.transaction():
-            await subscribers.apply(conn, [_delivery(event, offset) for offset, event in enumerate(batch)])
+            await subscribers.apply(conn, [delivered(event, offset) for offset, event in enumerate(batch)])
         rows = await pool.fetch("SELECT match_id, state, kind FROM placements")
     finally:
         await pool.close()

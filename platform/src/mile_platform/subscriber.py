@@ -204,8 +204,8 @@ class ReliableSubscriber:
                 delivery.end()
 
     def _batch_span(self, deliveries: Sequence[Delivery], records: int, started: int) -> trace.Span:
-        """One span per batch, linked to each event's producer span (the SDK keeps the first
-        ``OTEL_SPAN_LINK_COUNT_LIMIT``, 128 by default)."""
+        """One span per batch, linked to each event's producer span (``setup_telemetry`` lifts the
+        SDK's limit of 128 links per span unless ``OTEL_SPAN_LINK_COUNT_LIMIT`` sets one)."""
         links = []
         for delivery in deliveries:
             if delivery.traceparent:

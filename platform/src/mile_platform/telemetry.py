@@ -9,7 +9,7 @@ import os
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace import SpanLimits, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
@@ -18,7 +18,7 @@ _propagator = TraceContextTextMapPropagator()
 
 def setup_telemetry(service: str, extra_processors: list[SpanProcessor] | None = None) -> None:
     """Install a tracer provider; export over OTLP when an endpoint is configured."""
-    provider = TracerProvider(resource=Resource.create({"service.name": f"mile-{service}"}))
+    provider = TracerProvider(resource=Resource.create({"service.name": f"mile-{service}"}), span_limits=span_limits())
     if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
@@ -26,6 +26,13 @@ def setup_telemetry(service: str, extra_processors: list[SpanProcessor] | None =
     for processor in extra_processors or []:
         provider.add_span_processor(processor)
     trace.set_tracer_provider(provider)
+
+
+def span_limits() -> SpanLimits:
+    """The SDK's limits, but a link per event on a consumer's batch span (a batch is bounded by the
+    consumer's max records): the default of 128 links would leave most of a backlog's events
+    unlinked. ``OTEL_SPAN_LINK_COUNT_LIMIT`` still sets a limit when given."""
+    return SpanLimits(max_links=None if os.environ.get("OTEL_SPAN_LINK_COUNT_LIMIT") else SpanLimits.UNSET)
 
 
 def tracer() -> trace.Tracer:

@@ -99,6 +99,11 @@ class Platform:
             env = {**spec.env, "MILE_CONSUMER_GROUP_PREFIX": self.group_prefix}
             self.specs[spec.name] = replace(spec, port=free_port(), env=env)
 
+    def configure(self, name: str, **env: str) -> None:
+        """Extra environment for a service, from its next start on."""
+        spec = self.specs[name]
+        self.specs[name] = replace(spec, env={**spec.env, **env})
+
     async def start(self, *names: str) -> None:
         for name in names:
             self.processes[name] = ServiceProcess(self.specs[name], self.root)
@@ -141,8 +146,10 @@ class Platform:
         return "\n".join(path.read_text(errors="replace") for path in sorted(self.root.glob("*.log")))
 
 
-async def until(read: Callable[[], Awaitable[T]], ok: Callable[[T], bool], timeout: float = 120.0) -> T:
-    """Poll ``read`` until ``ok`` holds; fail with the last value seen."""
+async def until(
+    read: Callable[[], Awaitable[T]], ok: Callable[[T], bool], timeout: float = 120.0, every: float = 0.5
+) -> T:
+    """Poll ``read`` every ``every`` seconds until ``ok`` holds; fail with the last value seen."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
@@ -151,7 +158,7 @@ async def until(read: Callable[[], Awaitable[T]], ok: Callable[[T], bool], timeo
             return value
         if loop.time() > deadline:
             raise AssertionError(f"condition not met within {timeout}s; last value: {value!r}")
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(every)
 
 
 # ---- events a city's intake would publish -------------------------------------------------

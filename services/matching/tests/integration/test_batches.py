@@ -276,10 +276,10 @@ async def test_a_refill_proposes_exactly_whom_the_rules_find_eligible(fresh_data
     ids = {name: uuid.uuid4() for name in speakers}
     vacancy = _vacancy(PLUMBER, positions=5).model_copy(
         update={
-            "languages": [
+            "languages": (
                 LanguageRequirement(language="it", min_level="A2"),
                 LanguageRequirement(language="de", min_level="A2"),
-            ]
+            )
         }
     )
     pool = await asyncpg.create_pool(await fresh_database("matching_refill"), min_size=1, max_size=2)

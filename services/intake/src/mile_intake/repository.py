@@ -193,7 +193,8 @@ async def audit_records(
 async def find_by_identity(
     conn: asyncpg.Connection, city: str, identity_hash: bytes, *, other_than: uuid.UUID | None = None
 ) -> uuid.UUID | None:
-    """The participant with this identity hash; concurrent registrations of one person queue here."""
+    """Another participant with this identity hash (for a rename); queues behind any registration
+    or rename to the same hash (the lock ``act_for_city`` takes for registrations)."""
     await conn.execute(f"SELECT {_IDENTITY_LOCK.format('$1')}", identity_hash)
     return await conn.fetchval(
         "SELECT id FROM participants WHERE city = $1 AND identity_hash = $2 AND id IS DISTINCT FROM $3",

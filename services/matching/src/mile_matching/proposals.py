@@ -25,8 +25,8 @@ async def propose_for_vacancy(conn: asyncpg.Connection, vacancy_id: uuid.UUID, s
     vacancy = await repository.lock_vacancy(conn, vacancy_id)
     if vacancy is None or vacancy["status"] != "open":
         return
-    free = room(vacancy, settings)
-    if free == 0:
+    room = _room(vacancy, settings)
+    if room == 0:
         return
     spec = vacancy_spec(vacancy)
     rows = await repository.candidates_without_match(
@@ -42,11 +42,11 @@ async def propose_for_vacancy(conn: asyncpg.Connection, vacancy_id: uuid.UUID, s
         )
         for row in rows
     ]
-    chosen = domain.choose_proposals(assessed, min_score=settings.min_score, room=free)
+    chosen = domain.choose_proposals(assessed, min_score=settings.min_score, room=room)
     await record(conn, vacancy_id, [(pid, cities[pid], assessment) for pid, assessment in chosen])
 
 
-def room(vacancy: Mapping[str, Any], settings: MatchingSettings) -> int:
+def _room(vacancy: Mapping[str, Any], settings: MatchingSettings) -> int:
     """How many more proposals the vacancy (a row with its ``open_proposals``) may take."""
     return domain.proposal_room(
         positions=vacancy["positions"],

@@ -1,6 +1,6 @@
 """Benchmark: rebuild reporting's projections from N generated events (default 1,000,000).
 
-Prints the rebuild rate (parsing in this process, then in worker processes) beside the raw
+Prints the rebuild rate (one reader thread in this process, then reader processes) beside the raw
 aiokafka consume rate of the same topics on the same broker, measured in the same run. Goal: at
 least 20,000 events/s. Uses the brokers and PostgreSQL the tests use (``MILE_TEST_KAFKA_BOOTSTRAP``
 / ``MILE_TEST_POSTGRES_URL``, else a local tansu and PostgreSQL started here).

@@ -78,9 +78,9 @@ class Runtime:
         await self.broker.start()
 
     async def stop(self) -> None:
-        await self.broker.stop()
         if self.subscriber is not None:
-            await self.subscriber.settled()  # its last batch, before the pool it writes with closes
+            await self.subscriber.drain()  # its last batch, committed while the consumer still runs
+        await self.broker.stop()
         if self.relay is not None:
             await self.relay.stop()
         if self.producer is not None:

@@ -110,6 +110,7 @@ class ReliableSubscriber:
         self._producer = producer
         self._settings = settings
         self._in_flight: tuple[asyncio.Task[None], Sequence[ConsumerRecord]] | None = None
+        self._closing = False
 
     def register(self, broker: KafkaBroker) -> None:
         subscriber = broker.subscriber(
@@ -135,10 +136,14 @@ class ReliableSubscriber:
         statements running in PostgreSQL, which on a backlog otherwise leaves each side idle in turn.
         """
         records: tuple[ConsumerRecord, ...] = message.raw_message  # type: ignore[assignment]
+        if self._closing:
+            return  # not committed: read again after the restart
         started = time.perf_counter()
         started_ns = time.time_ns()
         deliveries, dead = await self._decode_yielding(records)
         failed = await self.settled()
+        if self._closing:
+            return
         if failed is not None:  # read that batch and this one again rather than commit past it
             await asyncio.sleep(1)
             _rewind(message.consumer, [*failed, *records])  # type: ignore[arg-type]
@@ -149,16 +154,26 @@ class ReliableSubscriber:
         self._in_flight = (task, records)
         await asyncio.sleep(0)  # let it send its first statement before the next batch is fetched
 
+    async def drain(self) -> None:
+        """Start no new batch and finish the one in flight while its consumer can still commit its
+        offsets, so a stop (a rolling update) leaves nothing to read twice; call before the broker stops."""
+        self._closing = True
+        while self._in_flight is not None:
+            await self.settled()
+
     async def settled(self) -> Sequence[ConsumerRecord] | None:
         """Wait until the batch in flight, if any, is applied and its offsets committed; returns its
         records if it failed unexpectedly (logged, offsets left uncommitted)."""
         if self._in_flight is None:
             return None
-        (task, records), self._in_flight = self._in_flight, None
-        try:
-            await task
-        except Exception:
-            log.exception("a batch failed unexpectedly; it will be read again")
+        task, records = self._in_flight
+        # Not ``await task``: cancelling a batch being received when the broker stops must not cancel this one.
+        await asyncio.wait([task])
+        if self._in_flight is None or self._in_flight[0] is not task:
+            return None  # settled by the other caller (``drain`` and ``on_batch`` may both wait)
+        self._in_flight = None
+        if (error := task.exception()) is not None:
+            log.error("a batch failed unexpectedly; it will be read again", exc_info=error)
             return records
         return None
 

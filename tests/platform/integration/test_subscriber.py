@@ -334,3 +334,31 @@ async def test_a_batch_that_fails_unexpectedly_is_read_again_not_committed_past(
         await runtime.stop()
     applied = {r["participant_id"] for r in await pool.fetch("SELECT participant_id FROM applied")}
     assert applied == {e.participant_id for e in events}
+
+
+async def test_a_stop_finishes_and_commits_the_batch_in_flight(
+    platform_db: tuple[str, asyncpg.Pool], city: str, kafka_bootstrap: str, kafka_idempotence: bool
+) -> None:
+    """A rolling update stops each service: the batch it is writing must not come back after the restart."""
+    url, pool = platform_db
+    topic = participants_topic(city)
+    event = _erased(city)
+    await pool.execute("CREATE TABLE applied (participant_id uuid PRIMARY KEY)")
+    handler = Gated()
+    group = f"svc{uuid.uuid4().hex[:8]}"
+    runtime = _service(url, kafka_bootstrap, kafka_idempotence, group, topic, handler)
+    await _publish(kafka_bootstrap, topic, [_good(event)])
+    await runtime.start()
+    try:
+        async with asyncio.timeout(30):
+            while event.participant_id not in handler.gates:
+                await asyncio.sleep(0.05)
+        stopping = asyncio.create_task(runtime.stop())
+        await asyncio.sleep(0.5)  # the stop has begun while the batch is still being written
+        assert not stopping.done()
+        handler.gate(event.participant_id).set()
+        await asyncio.wait_for(stopping, 30)
+    finally:
+        handler.open_all()
+    assert await pool.fetchval("SELECT count(*) FROM applied") == 1
+    assert await _committed(kafka_bootstrap, group, topic) == 1

@@ -266,23 +266,33 @@ class Gated:
             await conn.execute("INSERT INTO applied (participant_id) VALUES ($1)", event.participant_id)
 
 
+async def _holding(
+    platform_db: tuple[str, asyncpg.Pool], bootstrap: str, idempotence: bool, topic: str, event: ParticipantErased
+) -> tuple[Runtime, Gated, str]:
+    """A started service of a new group, its gated handler and group, holding ``event``'s batch in flight."""
+    url, pool = platform_db
+    await pool.execute("CREATE TABLE applied (participant_id uuid PRIMARY KEY)")
+    handler = Gated()
+    group = f"svc{uuid.uuid4().hex[:8]}"
+    runtime = _service(url, bootstrap, idempotence, group, topic, handler)
+    await _publish(bootstrap, topic, [_good(event)])
+    await runtime.start()
+    async with asyncio.timeout(30):
+        while event.participant_id not in handler.gates:
+            await asyncio.sleep(0.05)
+    return runtime, handler, group
+
+
 async def test_a_batch_fetched_while_another_is_applied_is_committed_only_after_its_own_commit(
     platform_db: tuple[str, asyncpg.Pool], city: str, kafka_bootstrap: str, kafka_idempotence: bool
 ) -> None:
     """The next batch is decoded while one is in flight; the first's offset commit must not cover it."""
-    url, pool = platform_db
+    _, pool = platform_db
     topic = participants_topic(city)
     first, second = _erased(city), _erased(city)
-    await pool.execute("CREATE TABLE applied (participant_id uuid PRIMARY KEY)")
-    handler = Gated()
-    group = f"svc{uuid.uuid4().hex[:8]}"
-    runtime = _service(url, kafka_bootstrap, kafka_idempotence, group, topic, handler)
-    await _publish(kafka_bootstrap, topic, [_good(first)])
-    await runtime.start()
+    runtime, handler, group = await _holding(platform_db, kafka_bootstrap, kafka_idempotence, topic, first)
     try:
         async with asyncio.timeout(30):
-            while first.participant_id not in handler.gates:
-                await asyncio.sleep(0.05)
             await _publish(kafka_bootstrap, topic, [_good(second)])
             await asyncio.sleep(2)  # the consumer fetches the second record while the first batch waits
             handler.gate(first.participant_id).set()
@@ -340,19 +350,11 @@ async def test_a_stop_finishes_and_commits_the_batch_in_flight(
     platform_db: tuple[str, asyncpg.Pool], city: str, kafka_bootstrap: str, kafka_idempotence: bool
 ) -> None:
     """A rolling update stops each service: the batch it is writing must not come back after the restart."""
-    url, pool = platform_db
+    _, pool = platform_db
     topic = participants_topic(city)
     event = _erased(city)
-    await pool.execute("CREATE TABLE applied (participant_id uuid PRIMARY KEY)")
-    handler = Gated()
-    group = f"svc{uuid.uuid4().hex[:8]}"
-    runtime = _service(url, kafka_bootstrap, kafka_idempotence, group, topic, handler)
-    await _publish(kafka_bootstrap, topic, [_good(event)])
-    await runtime.start()
+    runtime, handler, group = await _holding(platform_db, kafka_bootstrap, kafka_idempotence, topic, event)
     try:
-        async with asyncio.timeout(30):
-            while event.participant_id not in handler.gates:
-                await asyncio.sleep(0.05)
         stopping = asyncio.create_task(runtime.stop())
         await asyncio.sleep(0.5)  # the stop has begun while the batch is still being written
         assert not stopping.done()

@@ -43,6 +43,7 @@ from .load import LANGUAGES
 POLL_S = 0.05
 DRAIN_TIMEOUT_S = 300
 RELAY_SETTLE_S = 3.0
+QUIET_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -61,11 +62,12 @@ class Drain:
 async def run_backlogs(platform: Platform, events: int, vacancy_ids: dict[str, uuid.UUID]) -> list[Drain]:
     """Placement first (decisions), then matching (registrations), then reporting (all of it)."""
     bootstrap = platform.infra.bootstrap
-    platform.stop(*SHARED)
     participants = [(uuid.uuid4(), platform.cities[i % len(platform.cities)]) for i in range(events)]
     languages = dict(zip(platform.cities, LANGUAGES, strict=False))
     drains = []
     async with httpx.AsyncClient(timeout=10.0) as client:
+        await _await_quiet(platform, client)  # so each backlog holds only the events produced for it
+        platform.stop(*SHARED)
         await _produce(bootstrap, _decisions(participants, vacancy_ids))
         drains.append(await _measure(platform, client, "placement"))
         await _produce(bootstrap, _registrations(participants, languages))
@@ -115,6 +117,18 @@ async def _drain(platform: Platform, client: httpx.AsyncClient, service: str, re
             return count, count / (now - began)
         if now > deadline + DRAIN_TIMEOUT_S:
             raise TimeoutError(f"{service} handled nothing of its backlog of {records} records")
+        await asyncio.sleep(POLL_S)
+
+
+async def _await_quiet(platform: Platform, client: httpx.AsyncClient) -> None:
+    """Wait until the load's tail has flowed: no shared service has handled a record for ``QUIET_S``."""
+    deadline, last, quiet_since = time.monotonic() + DRAIN_TIMEOUT_S, None, time.monotonic()
+    while time.monotonic() < deadline:
+        counts = [(await platform.consumed(client, service))[0] for service in SHARED]
+        if counts != last:
+            last, quiet_since = counts, time.monotonic()
+        elif time.monotonic() - quiet_since >= QUIET_S:
+            return
         await asyncio.sleep(POLL_S)
 
 

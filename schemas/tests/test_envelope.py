@@ -85,3 +85,15 @@ def test_content_type_parameters_are_accepted() -> None:
         for name, value in to_headers(_meta())
     ]
     assert from_headers(headers)[0] == _meta()
+
+
+def test_header_names_match_in_any_case_and_the_first_value_counts() -> None:
+    headers = [(name.upper(), value) for name, value in to_headers(_meta(), TRACEPARENT)]
+    headers.append(("ce_source", b"/mile/intake/athens"))  # a second copy, later: ignored
+    assert from_headers(headers) == (_meta(), TRACEPARENT)
+
+
+def test_headers_outside_the_envelope_are_not_read() -> None:
+    """A producer's own binary headers (a checksum, a tenant tag) do not make the event invalid."""
+    headers = [*to_headers(_meta()), ("x-checksum", b"\xff\xfe")]
+    assert from_headers(headers) == (_meta(), None)

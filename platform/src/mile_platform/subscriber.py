@@ -187,14 +187,15 @@ class ReliableSubscriber:
         started_ns: int,
     ) -> None:
         await self._settle(deliveries, dead, len(records), started_ns)
+        # This batch's own offsets: the consumer's position may already be past the next batch,
+        # fetched while this one was applied, and that one is not yet in the database.
+        offsets = _next_offsets(records)
         try:
-            # This batch's own offsets: the consumer's position may already be past the next batch,
-            # fetched while this one was applied, and that one is not yet in the database.
-            await consumer.commit(_next_offsets(records))
+            await consumer.commit(offsets)
         except Exception as exc:
             log.warning("offset commit failed (%r); the batch will be redelivered and deduplicated", exc)
         metrics.CONSUMER_BATCH_SECONDS.labels(self.service).observe(time.perf_counter() - started)
-        self._record_lag(consumer, records)
+        self._record_lag(consumer, offsets)
 
     async def process(self, records: Sequence[ConsumerRecord]) -> None:
         """Apply one batch (no offsets committed): dead-letter what cannot be decoded or applied."""
@@ -333,8 +334,8 @@ class ReliableSubscriber:
                 metrics.CONSUMER_RETRIES.labels(self.service, type(exc).__name__).inc()
                 await asyncio.sleep(delay)
 
-    def _record_lag(self, consumer: AIOKafkaConsumer, records: Sequence[ConsumerRecord]) -> None:
-        for tp, next_offset in _next_offsets(records).items():
+    def _record_lag(self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
+        for tp, next_offset in offsets.items():
             highwater = consumer.highwater(tp)
             if highwater is not None:
                 metrics.CONSUMER_LAG.labels(self.service, tp.topic, str(tp.partition)).set(highwater - next_offset)
@@ -352,7 +353,8 @@ def _rewind(consumer: AIOKafkaConsumer, records: Sequence[ConsumerRecord]) -> No
 
 def _next_offsets(records: Sequence[ConsumerRecord]) -> dict[TopicPartition, int]:
     """Per partition, the offset after the batch's last record: what to commit once it is applied."""
-    return {TopicPartition(record.topic, record.partition): record.offset + 1 for record in records}
+    last = {(record.topic, record.partition): record.offset for record in records}
+    return {TopicPartition(topic, partition): offset + 1 for (topic, partition), offset in last.items()}
 
 
 def _require_own_city(topic: str, event: Event) -> None:

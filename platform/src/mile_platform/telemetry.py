@@ -4,6 +4,7 @@ The W3C ``traceparent`` of the request is stored with each outbox row, sent as a
 Kafka header by the relay, and continued by the consumer.
 """
 
+import functools
 import os
 
 from opentelemetry import context as otel_context
@@ -35,7 +36,10 @@ def span_limits() -> SpanLimits:
     return SpanLimits(max_links=None if os.environ.get("OTEL_SPAN_LINK_COUNT_LIMIT") else SpanLimits.UNSET)
 
 
+@functools.cache
 def tracer() -> trace.Tracer:
+    """MILE's tracer, made once: ``get_tracer`` builds a new one per call, and the relay asks once per
+    event. Safe to keep, as a process sets its provider once (a tracer made before then follows it)."""
     return trace.get_tracer("mile")
 
 

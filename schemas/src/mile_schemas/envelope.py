@@ -53,6 +53,10 @@ class EventMeta(BaseModel):
     datacontenttype: Literal["application/json"] = CONTENT_TYPE
 
 
+_validate_meta = EventMeta.__pydantic_validator__.validate_python
+"""``EventMeta.model_validate`` without its Python wrapper: called once per consumed record."""
+
+
 def _format_time(value: datetime) -> str:
     """RFC 3339 with ``Z``, the form CloudEvents examples and most SDKs use."""
     return value.isoformat().replace("+00:00", "Z")
@@ -75,38 +79,43 @@ def to_headers(meta: EventMeta, traceparent: str | None = None) -> list[tuple[st
     return headers
 
 
-def _decode_headers(headers: Sequence[tuple[str, bytes | None]]) -> dict[str, str]:
-    """Header name (lower-cased) -> first value; a header without a value counts as absent."""
-    decoded: dict[str, str] = {}
-    for name, raw in headers:
-        name = name.lower()
-        if raw is None or name in decoded:
-            continue
-        try:
-            decoded[name] = raw.decode()
-        except UnicodeDecodeError as exc:
-            raise EnvelopeError(f"header {name!r} is not valid UTF-8") from exc
-    return decoded
-
-
 def _describe(error: ErrorDetails) -> str:
     """One validation error, named by the Kafka header it came from."""
     attr = str(error["loc"][0]) if error["loc"] else "?"
     return f"{_HEADERS.get(attr, attr)}: {error['msg']}"
 
 
+_ATTRIBUTES: dict[str, str] = {header: attr for attr, header in _HEADERS.items()} | {TRACEPARENT: TRACEPARENT}
+"""Header name (lower case) -> the attribute it carries; the trace context rides along under its own name."""
+
+
 def from_headers(headers: Sequence[tuple[str, bytes | None]]) -> tuple[EventMeta, str | None]:
-    """Read the envelope back: ``(meta, traceparent)``; raises EnvelopeError if invalid."""
-    decoded = _decode_headers(headers)
-    missing = [_HEADERS[attr] for attr in _REQUIRED if _HEADERS[attr] not in decoded]
+    """Read the envelope back: ``(meta, traceparent)``; raises EnvelopeError if invalid.
+
+    Header names are matched case-insensitively and the first value of each counts; a header
+    without a value counts as absent, and headers that are not part of the envelope are not read.
+    """
+    values: dict[str, str] = {}
+    for name, raw in headers:
+        if raw is None:
+            continue
+        attr = _ATTRIBUTES.get(name) or _ATTRIBUTES.get(name.lower())  # lower() only for odd spellings
+        if attr is None or attr in values:
+            continue
+        try:
+            values[attr] = raw.decode()
+        except UnicodeDecodeError as exc:
+            raise EnvelopeError(f"header {name.lower()!r} is not valid UTF-8") from exc
+    traceparent = values.pop(TRACEPARENT, None)
+    missing = [_HEADERS[attr] for attr in _REQUIRED if attr not in values]
     if missing:
         raise EnvelopeError(f"missing CloudEvents header(s): {', '.join(missing)}")
-    values = {attr: decoded[name] for attr, name in _HEADERS.items() if name in decoded}
-    if "datacontenttype" in values:
-        values["datacontenttype"] = values["datacontenttype"].split(";")[0].strip().lower()
+    content_type = values.get("datacontenttype")
+    if content_type is not None and content_type != CONTENT_TYPE:
+        values["datacontenttype"] = content_type.split(";")[0].strip().lower()
     try:
-        meta = EventMeta.model_validate(values)
+        meta = _validate_meta(values)
     except ValidationError as exc:
         problems = "; ".join(_describe(err) for err in exc.errors())
         raise EnvelopeError(f"invalid CloudEvents header(s): {problems}") from exc
-    return meta, decoded.get(TRACEPARENT)
+    return meta, traceparent

@@ -67,6 +67,7 @@ class _Vacancy:
     positions: int
     filled: int
     open_proposals: int
+    languages: frozenset[str] = frozenset()  # required: a candidate lacking one is ineligible
 
     def room(self, settings: MatchingSettings) -> int:
         return domain.proposal_room(
@@ -103,7 +104,14 @@ class _Plan:
     ) -> "_Plan":
         ids = list({_profile_event(d.event).participant_id for d in deliveries})
         vacancies = {
-            row["id"]: _Vacancy(row["id"], vacancy_spec(row), row["positions"], row["filled"], row["open_proposals"])
+            row["id"]: _Vacancy(
+                row["id"],
+                spec := vacancy_spec(row),
+                row["positions"],
+                row["filled"],
+                row["open_proposals"],
+                frozenset(requirement.language for requirement in spec.languages),
+            )
             for row in await repository.lock_open_vacancies(conn)
         }
         participants = {
@@ -170,7 +178,10 @@ class _Plan:
     ) -> None:
         """Propose the candidate for each open vacancy, in id order, that has room and fits."""
         settings = self.settings
+        spoken = {entry.language for entry in profile.languages}
         for vacancy in self.vacancies.values():
+            if not vacancy.languages <= spoken:  # ineligible: not worth assessing (refills skip them in SQL)
+                continue
             room = vacancy.room(settings)
             if room == 0 or vacancy.id in participant.proposed_for:
                 continue

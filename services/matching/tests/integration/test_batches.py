@@ -262,9 +262,10 @@ def _speaking(levels: dict[str, str]) -> CandidateProfile:
     return CandidateProfile.model_validate(profile)
 
 
-async def test_a_refill_proposes_exactly_whom_the_rules_find_eligible(fresh_database: Database) -> None:
-    """Refilling a vacancy reads only candidates who speak every language it requires; the
-    proposals are still exactly the eligible candidates among all of them."""
+@pytest.mark.parametrize("proposing", ["a refill", "registrations"])
+async def test_proposals_are_exactly_whom_the_rules_find_eligible(fresh_database: Database, proposing: str) -> None:
+    """Refills read, and a batch of registrations assesses, only candidates who speak every language
+    the vacancy requires; the proposals are still exactly the eligible candidates among all of them."""
     speakers = {
         "italian only": _speaking({"it": "B1"}),
         "both": _speaking({"it": "B1", "de": "B1"}),
@@ -272,6 +273,7 @@ async def test_a_refill_proposes_exactly_whom_the_rules_find_eligible(fresh_data
         "italian too weak": _speaking({"it": "A1", "de": "B1"}),
         "no language": _speaking({}),
         "both, german at the minimum": _speaking({"it": "B2", "de": "A2"}),
+        "both and english": _speaking({"it": "B1", "de": "B1", "en": "C1"}),
     }
     ids = {name: uuid.uuid4() for name in speakers}
     vacancy = _vacancy(PLUMBER, positions=5).model_copy(
@@ -287,12 +289,15 @@ async def test_a_refill_proposes_exactly_whom_the_rules_find_eligible(fresh_data
         await apply_migrations(pool, ["mile_platform", "mile_matching"])
         async with pool.acquire() as conn, conn.transaction():
             registrations = [_registered(ids[name], profile, NOW) for name, profile in speakers.items()]
+            if proposing == "registrations":
+                await _open(conn, vacancy)
             await subscribers.consumer(SETTINGS).handler(
                 conn, [delivered(event, i) for i, event in enumerate(registrations)]
             )
-            await _open(conn, vacancy)
-            await repository.lock_proposing(conn)
-            await proposals.propose_for_vacancy(conn, vacancy.vacancy_id, SETTINGS)
+            if proposing == "a refill":
+                await _open(conn, vacancy)
+                await repository.lock_proposing(conn)
+                await proposals.propose_for_vacancy(conn, vacancy.vacancy_id, SETTINGS)
         proposed = {row["participant_id"] for row in await pool.fetch("SELECT participant_id FROM matches")}
     finally:
         await pool.close()
@@ -302,5 +307,5 @@ async def test_a_refill_proposes_exactly_whom_the_rules_find_eligible(fresh_data
         if (fit := domain.assess(vacancy, profile, weights=SETTINGS.weights, rules=SETTINGS.rules)).eligible
         and fit.score >= SETTINGS.min_score
     }
-    assert eligible == {ids["both"], ids["both, german at the minimum"]}
+    assert eligible == {ids["both"], ids["both, german at the minimum"], ids["both and english"]}
     assert proposed == eligible

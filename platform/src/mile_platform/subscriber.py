@@ -120,6 +120,7 @@ class ReliableSubscriber:
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.MANUAL,
             max_records=self._settings.consumer_max_records,
+            fetch_max_wait_ms=self._settings.consumer_fetch_max_wait_ms,
             session_timeout_ms=self._settings.consumer_session_timeout_ms,
             heartbeat_interval_ms=self._settings.consumer_heartbeat_interval_ms,
             decoder=_raw_bodies,

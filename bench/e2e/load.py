@@ -2,9 +2,9 @@
 
 Registrations are sent open-loop (each at its scheduled time, whether earlier ones have answered
 or not), so a slow system shows as latency rather than as a lower offered rate. Beside them the
-bench acts as caseworkers: it accepts each participant's first proposal (read from the matches
-topic, as a frontend's notifications would be), then confirms and starts every placement it
-finds proposed. A watcher polls reporting's database for when each participant became visible
+bench acts as caseworkers: it accepts the first proposal of a share of the participants (read from
+the matches topic, as a frontend's notifications would be), then confirms and starts every
+placement it finds proposed. A watcher polls reporting's database for when each participant became visible
 there as registered and as placed.
 """
 
@@ -50,6 +50,7 @@ class Journey:
 
     city: str
     sent: float
+    chosen: bool  # one whose first proposal the bench accepts, to go on to a placement
     committed: float | None = None
     registered_seen: float | None = None
     accepted: bool = False
@@ -61,6 +62,7 @@ class Journey:
 class LoadResult:
     offered: int
     rate: float
+    accept_share: float
     journeys: dict[str, Journey]
     http_ms: list[float]
     errors: dict[str, int]
@@ -75,6 +77,7 @@ class _Run:
     platform: Platform
     clients: dict[str, list[httpx.AsyncClient]]  # POOLS per service, together at most IN_FLIGHT requests
     languages: dict[str, str]
+    accept_share: float
     journeys: dict[str, Journey] = field(default_factory=dict)
     http_ms: list[float] = field(default_factory=list)
     errors: dict[str, int] = field(default_factory=dict)
@@ -124,8 +127,13 @@ class _Run:
         self.samples.setdefault(what, detail[:300])
 
 
-async def run_load(platform: Platform, *, rate: float, seconds: float, settle_s: float) -> LoadResult:
+async def run_load(
+    platform: Platform, *, rate: float, seconds: float, settle_s: float, accept_share: float
+) -> LoadResult:
     """Offer ``rate`` registrations/s for ``seconds``; wait up to ``settle_s`` for the rest to flow.
+
+    Caseworkers accept the first proposal of ``accept_share`` of the participants (chosen by
+    participant id); the others are registered and proposed, and stay there.
 
     Then the bench stops acting and waits up to ``settle_s`` more for every registration it saw
     committed (and every placement it started) to show in reporting: only what is still missing
@@ -136,7 +144,7 @@ async def run_load(platform: Platform, *, rate: float, seconds: float, settle_s:
     per_pool = IN_FLIGHT // POOLS
     limits = httpx.Limits(max_connections=per_pool, max_keepalive_connections=per_pool)
     async with AsyncExitStack() as clients:
-        run = _Run(platform, {}, languages)
+        run = _Run(platform, {}, languages, accept_share)
         for name in platform.specs:
             run.clients[name] = [
                 await clients.enter_async_context(
@@ -170,6 +178,7 @@ async def run_load(platform: Platform, *, rate: float, seconds: float, settle_s:
         return LoadResult(
             offered=total,
             rate=rate,
+            accept_share=accept_share,
             journeys=run.journeys,
             http_ms=run.http_ms,
             errors=run.errors,
@@ -235,7 +244,8 @@ async def _register(run: _Run, total: int, rate: float) -> float:
         if body is not None:
             now = time.monotonic()
             run.http_ms.append((now - sent) * 1000)
-            run.journeys[body["participant_id"]] = Journey(city=city, sent=sent, committed=now)
+            pid = body["participant_id"]
+            run.journeys[pid] = Journey(city=city, sent=sent, chosen=_chosen(pid, run.accept_share), committed=now)
             run.unseen.add(body["participant_id"])
 
     for i in range(total):
@@ -247,7 +257,7 @@ async def _register(run: _Run, total: int, rate: float) -> float:
 
 
 async def _decider(run: _Run) -> Callable[[], Awaitable[None]]:
-    """A reader of the matches topic from its current end; accepts each participant's first proposal."""
+    """A reader of the matches topic from its current end; accepts each chosen participant's first proposal."""
     platform = run.platform
     # The admin API, not the consumer's metadata: on Apache Kafka partitions_for_topic is None
     # for a topic the consumer does not track yet, even after topics().
@@ -277,7 +287,7 @@ async def _decider(run: _Run) -> Callable[[], Awaitable[None]]:
                         event = parse_event(meta.type, record.value or b"")
                         assert isinstance(event, MatchProposed)
                         journey = run.journeys.get(str(event.participant_id))
-                        if journey is not None and not journey.accepted:
+                        if journey is not None and journey.chosen and not journey.accepted:
                             journey.accepted = True
                             run.spawn(accept(event.match_id, event.city))
         finally:
@@ -350,7 +360,14 @@ async def _watch(run: _Run, reporting_url: str) -> None:
 
 
 def _all_flowed(run: _Run) -> bool:
-    return all(j.registered_seen is not None and j.placed_seen is not None for j in run.journeys.values())
+    return all(
+        j.registered_seen is not None and (j.placed_seen is not None or not j.chosen) for j in run.journeys.values()
+    )
+
+
+def _chosen(participant_id: str, share: float) -> bool:
+    """Whether caseworkers take this participant on to a placement: ``share`` of random (v4) ids."""
+    return uuid.UUID(participant_id).int % 1000 < round(share * 1000)
 
 
 def _cpu_s() -> float:

@@ -44,6 +44,7 @@ def figures(r: Results) -> list[dict[str, Any]]:
     load = r.load
     journeys = list(load.journeys.values())  # every committed registration
     visible = [(j.registered_seen - j.committed) * 1000 for j in journeys if j.registered_seen and j.committed]
+    chosen = sum(j.chosen for j in journeys)
     started = [j for j in journeys if j.placement_started]
     placed = [(j.placed_seen - j.committed) * 1000 for j in started if j.placed_seen and j.committed]
     first_sent = min((j.sent for j in journeys), default=0.0)
@@ -75,7 +76,8 @@ def figures(r: Results) -> list[dict[str, Any]]:
         ),
         _row(
             "intake commit → placed in reporting (with the bench's accept, confirm, start)",
-            f"{len(placed):,} placed; p50 {percentile(placed, 50):.0f} ms, p99 {percentile(placed, 99):.0f} ms",
+            f"{len(placed):,} placed of {chosen:,} whose first proposal was accepted ({load.accept_share:.0%} of "
+            f"registrations); p50 {percentile(placed, 50):.0f} ms, p99 {percentile(placed, 99):.0f} ms",
         ),
         _row(
             "lost",

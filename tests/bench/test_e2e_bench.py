@@ -46,7 +46,7 @@ async def test_smoke_run_loses_nothing_and_reports_every_figure(
     assert figures["intake commits (HTTP 201)"]["met"] is True, figures["intake commits (HTTP 201)"]
     assert figures["lost"]["met"] is True, figures["lost"]
     placed = figures["intake commit → placed in reporting (with the bench's accept, confirm, start)"]
-    assert placed["value"].startswith(f"{offered} placed;"), placed  # every one went the whole way
+    assert placed["value"].startswith(f"{offered} placed of {offered} "), placed  # every one went the whole way
     backlogs = [row for name, row in figures.items() if "backlog" in name]
     assert sorted(name.split()[0] for name in figures if "backlog" in name) == ["matching", "placement", "reporting"]
     for row in backlogs:

@@ -16,7 +16,7 @@ import pytest
 from mile_schemas import dead_letter_topic, participants_topic
 
 from .conftest import MakePlatform
-from .kit import as_record, header, publish, read_all, registration, scalar, until
+from .kit import as_record, header, publish, query, read_all, registration, scalar, until
 
 pytestmark = pytest.mark.faults
 GOOD_PER_BAD = 999
@@ -63,7 +63,8 @@ async def test_bad_events_go_to_the_dead_letter_topic_and_a_transient_failure_is
     await publish(platform.bootstrap, records)
     waiting = """SELECT pid FROM pg_stat_activity
                  WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"""
-    blocked = await until(lambda: locker.fetch(waiting), lambda rows: len(rows) > 0, timeout=120)
+    # asked on fresh connections: inside the locker's transaction pg_stat_activity is read once and cached
+    blocked = await until(lambda: query(reporting_db, waiting), lambda rows: len(rows) > 0, timeout=120)
     for row in blocked:
         await locker.execute("SELECT pg_terminate_backend($1)", row["pid"])
     await transaction.rollback()

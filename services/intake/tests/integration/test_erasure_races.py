@@ -29,6 +29,7 @@ def _someone() -> Person:
 
 
 async def _waiting_on_a_lock(conn: asyncpg.Connection) -> None:
+    """Polled on a connection outside any transaction: inside one, pg_stat_activity is read once and cached."""
     async with asyncio.timeout(30):
         while not await conn.fetchval(
             """SELECT count(*) FROM pg_stat_activity
@@ -64,6 +65,7 @@ async def test_a_measure_written_during_an_erasure_is_404_and_leaves_no_row(inta
             ("/consents", None, {"purpose": "matching", "status": "given", "notice_version": "v"}),
         ]
         eraser = await asyncpg.connect(intake.database_url)
+        watcher = await asyncpg.connect(intake.database_url)
         try:
             for path, prepare, body in writes:
                 participant_id = (await intake.register(client, _someone()))["participant_id"]
@@ -75,7 +77,7 @@ async def test_a_measure_written_during_an_erasure_is_404_and_leaves_no_row(inta
                 await eraser.execute("DELETE FROM participant_keys WHERE participant_id = $1", pid)
                 await eraser.execute("DELETE FROM participants WHERE id = $1", pid)
                 request = asyncio.create_task(client.post(url, json=body, headers=intake.auth()))
-                await _waiting_on_a_lock(eraser)
+                await _waiting_on_a_lock(watcher)
                 await erasure.commit()
                 response = await request
                 assert response.status_code == 404, (url, response.text)
@@ -84,6 +86,7 @@ async def test_a_measure_written_during_an_erasure_is_404_and_leaves_no_row(inta
                     assert left == 0, (url, table)
         finally:
             await eraser.close()
+            await watcher.close()
 
 
 async def test_the_service_role_cannot_rewrite_or_delete_recorded_measures(intake: Intake) -> None:

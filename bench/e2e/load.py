@@ -42,6 +42,9 @@ IN_FLIGHT = 32
 # each): spread over small pools, the bench spends its CPU sending rather than on that check.
 POOLS = 8
 PLACER_INTERVAL_S = 0.3
+# A request whose connection broke is sent again under its Idempotency-Key, as a frontend would:
+# the service answers it once, whether or not the first try reached it.
+ATTEMPTS = 3
 
 
 @dataclass
@@ -66,6 +69,7 @@ class LoadResult:
     journeys: dict[str, Journey]
     http_ms: list[float]
     errors: dict[str, int]
+    retries: int
     send_window_s: float
     bench_cpu_s: float
     wall_s: float
@@ -86,6 +90,7 @@ class _Run:
     gates: dict[str, asyncio.Semaphore] = field(default_factory=dict)
     samples: dict[str, str] = field(default_factory=dict)  # the first answer of each kind of failure
     answered: int = 0  # registrations answered, with success or not
+    retries: int = 0  # requests sent again after a connection error
     unseen: set[str] = field(default_factory=set)  # committed or started, not yet seen in reporting
     _tokens: dict[str, dict[str, str]] = field(default_factory=dict)
 
@@ -109,14 +114,20 @@ class _Run:
     async def post(
         self, what: str, service: str, path: str, body: dict[str, Any], headers: dict[str, str]
     ) -> dict[str, Any] | None:
-        try:
-            async with self.gates[service]:
-                response = await self.client(service).post(
-                    path, json=body, headers={"Idempotency-Key": str(uuid.uuid4()), **headers}
-                )
-        except httpx.HTTPError as exc:
-            self.error(f"{what}: {type(exc).__name__}")
-            return None
+        headers = {"Idempotency-Key": str(uuid.uuid4()), **headers}
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                async with self.gates[service]:
+                    response = await self.client(service).post(path, json=body, headers=headers)
+                break
+            except httpx.TransportError as exc:
+                if attempt == ATTEMPTS:
+                    self.error(f"{what}: {type(exc).__name__}")
+                    return None
+                self.retries += 1
+            except httpx.HTTPError as exc:
+                self.error(f"{what}: {type(exc).__name__}")
+                return None
         if response.status_code >= 300:
             self.error(f"{what}: HTTP {response.status_code}", response.text)
             return None
@@ -182,6 +193,7 @@ async def run_load(
             journeys=run.journeys,
             http_ms=run.http_ms,
             errors=run.errors,
+            retries=run.retries,
             send_window_s=send_window,
             bench_cpu_s=_cpu_s() - cpu_before,
             wall_s=time.monotonic() - wall_before,

@@ -137,8 +137,13 @@ async def close_vacancy(
 async def decide_match(
     conn: asyncpg.Connection, match_id: uuid.UUID, command: DecideMatch, settings: MatchingSettings, *, city: str
 ) -> MatchView:
-    """Record the decision of a caseworker of the participant's city; a rejection frees room for the next candidate."""
-    await repository.lock_proposing(conn)
+    """Record the decision of a caseworker of the participant's city; a rejection frees room for the next candidate.
+
+    Only a rejection proposes (the refill), so only it takes the proposal lock; an acceptance
+    locks just its match row, and neither waits for a consumer batch nor holds one up.
+    """
+    if command.decision is MatchDecision.REJECTED:
+        await repository.lock_proposing(conn)
     match = await repository.lock_match(conn, match_id)
     if match is None or match["city"] != city:
         raise NotFound(f"match {match_id} not found")

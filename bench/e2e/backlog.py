@@ -67,7 +67,7 @@ async def run_backlogs(platform: Platform, events: int, vacancy_ids: dict[str, u
     languages = dict(zip(platform.cities, LANGUAGES, strict=False))
     drains = []
     async with httpx.AsyncClient(timeout=10.0) as client:
-        await _await_quiet(platform, client)  # so each backlog holds only the events produced for it
+        await _await_quiet(platform)  # so each backlog holds only the events produced for it
         platform.stop(*SHARED)
         await _produce(bootstrap, _decisions(participants, vacancy_ids))
         drains.append(await _measure(platform, client, "placement"))
@@ -126,16 +126,35 @@ async def _drain(platform: Platform, client: httpx.AsyncClient, service: str, re
         await asyncio.sleep(POLL_S)
 
 
-async def _await_quiet(platform: Platform, client: httpx.AsyncClient) -> None:
-    """Wait until the load's tail has flowed: no shared service has handled a record for ``QUIET_S``."""
-    deadline, last, quiet_since = time.monotonic() + DRAIN_TIMEOUT_S, None, time.monotonic()
+async def _await_quiet(platform: Platform) -> None:
+    """Wait until the load's tail has flowed: every shared service has committed the end of all its
+    topics, and still has after ``QUIET_S`` (a relay may publish what a last batch caused).
+
+    Counters of handled records would not do: they move at the end of a batch, and one batch of
+    the tail may take longer than ``QUIET_S``.
+    """
+    deadline, quiet_since = time.monotonic() + DRAIN_TIMEOUT_S, time.monotonic()
     while time.monotonic() < deadline:
-        counts = [(await platform.consumed(client, service))[0] for service in SHARED]
-        if counts != last:
-            last, quiet_since = counts, time.monotonic()
+        lags = [await _lag(platform.infra.bootstrap, platform.group(service), PATTERNS[service]) for service in SHARED]
+        if any(lags):
+            quiet_since = time.monotonic()
         elif time.monotonic() - quiet_since >= QUIET_S:
             return
         await asyncio.sleep(POLL_S)
+    raise TimeoutError(f"the load's tail had not flowed after {DRAIN_TIMEOUT_S} s")
+
+
+async def _lag(bootstrap: str, group: str, pattern: str) -> int:
+    """Records on the group's topics past its committed offsets, no less than 0 a partition: on
+    tansu a group's committed offset was seen one past the end the broker reported."""
+    starts = await _committed(bootstrap, group, pattern)
+    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await reader.start()
+    try:
+        ends = await reader.end_offsets(list(starts))
+    finally:
+        await reader.stop()
+    return sum(max(0, ends[tp] - offset) for tp, offset in starts.items())
 
 
 async def _await_count(platform: Platform, client: httpx.AsyncClient, service: str, at_least: int) -> None:

@@ -85,7 +85,7 @@ async def _measure(platform: Platform, client: httpx.AsyncClient, service: str) 
     The raw rate is the best of ``RAW_READS`` reads: one read of ten thousand records takes a
     tenth of a second, and on a shared machine single reads of the same records differed by 3x.
     """
-    starts = await _committed(platform.infra.bootstrap, platform.group(service), PATTERNS[service])
+    starts, _ = await _offsets(platform.infra.bootstrap, platform.group(service), PATTERNS[service])
     reads = [await consume_ranges(platform.infra.bootstrap, starts) for _ in range(RAW_READS)]
     records, raw_s = reads[0][0], min(seconds for _, seconds in reads)
     await platform.start(service)
@@ -93,14 +93,17 @@ async def _measure(platform: Platform, client: httpx.AsyncClient, service: str) 
     return Drain(service, records, handled, per_s, records / raw_s)
 
 
-async def _committed(bootstrap: str, group: str, pattern: str) -> dict[TopicPartition, int]:
-    """Where the (stopped) group will resume on each partition: its committed offset, or the log start."""
+async def _offsets(
+    bootstrap: str, group: str, pattern: str
+) -> tuple[dict[TopicPartition, int], dict[TopicPartition, int]]:
+    """(where the group resumes on each partition: its committed offset or the log start, the log end)."""
     partitions = await topic_partitions({"bootstrap_servers": bootstrap}, pattern)
     reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
     await reader.start()
     try:
         beginnings = await reader.beginning_offsets(partitions)
-        return {tp: await reader.committed(tp) or beginnings[tp] for tp in partitions}
+        ends = await reader.end_offsets(partitions)
+        return {tp: await reader.committed(tp) or beginnings[tp] for tp in partitions}, ends
     finally:
         await reader.stop()
 
@@ -147,13 +150,7 @@ async def _await_quiet(platform: Platform) -> None:
 async def _lag(bootstrap: str, group: str, pattern: str) -> int:
     """Records on the group's topics past its committed offsets, no less than 0 a partition: on
     tansu a group's committed offset was seen one past the end the broker reported."""
-    starts = await _committed(bootstrap, group, pattern)
-    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await reader.start()
-    try:
-        ends = await reader.end_offsets(list(starts))
-    finally:
-        await reader.stop()
+    starts, ends = await _offsets(bootstrap, group, pattern)
     return sum(max(0, ends[tp] - offset) for tp, offset in starts.items())
 
 

@@ -6,7 +6,6 @@ Prints a Markdown report, then one ``FIGURES [...]`` JSON line (for ``bench/resu
 from __future__ import annotations
 
 import argparse
-import asyncio
 import resource
 import sys
 import tempfile
@@ -14,6 +13,8 @@ import time
 from collections.abc import Iterator
 from contextlib import AsyncExitStack, contextmanager
 from pathlib import Path
+
+import uvloop
 
 from mile_devstack.services import DEFAULT_CITIES
 
@@ -103,7 +104,7 @@ def main() -> None:
     if args.accept_share is not None and not 0 <= args.accept_share <= 1:
         parser.error("--accept-share must be between 0 and 1")
     sizes = SIZES[args.size]
-    results = asyncio.run(
+    results = uvloop.run(  # as the services run: the load generator shares their 2 CPUs
         bench(
             args.size,
             args.city or list(DEFAULT_CITIES[: args.cities or sizes["cities"]]),

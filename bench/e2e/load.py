@@ -40,7 +40,7 @@ WATCH_INTERVAL_S = 0.05
 IN_FLIGHT = 32
 REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=60.0)
 PLACER_INTERVAL_S = 0.3
-# A request whose connection broke is sent again under its Idempotency-Key, as a frontend would:
+# A request whose connection broke or timed out is sent again under its Idempotency-Key, as a frontend would:
 # the service answers it once, whether or not the first try reached it.
 ATTEMPTS = 3
 
@@ -90,7 +90,7 @@ class _Run:
     gates: dict[str, asyncio.Semaphore] = field(default_factory=dict)
     samples: dict[str, str] = field(default_factory=dict)  # the first answer of each kind of failure
     answered: int = 0  # registrations answered, with success or not
-    retries: int = 0  # requests sent again after a connection error
+    retries: int = 0  # requests sent again after a broken connection or a timeout
     unseen: set[str] = field(default_factory=set)  # committed or started, not yet seen in reporting
     _tokens: dict[str, dict[str, str]] = field(default_factory=dict)
 
@@ -120,12 +120,12 @@ class _Run:
                         return None
                     answer: dict[str, Any] = await response.json()
                     return answer
-            except aiohttp.ClientConnectionError as exc:
+            except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, TimeoutError) as exc:  # no answer
                 if attempt == ATTEMPTS:
                     self.error(f"{what}: {type(exc).__name__}")
                     return None
                 self.retries += 1
-            except (aiohttp.ClientError, TimeoutError) as exc:
+            except (aiohttp.ClientError, ValueError) as exc:  # ValueError: a body that is no JSON
                 self.error(f"{what}: {type(exc).__name__}")
                 return None
         return None
@@ -324,11 +324,14 @@ async def _place(run: _Run) -> None:
         for city in platform.cities:
             headers = run.headers(city)
             try:
-                async with run.clients["placement"].get(
-                    "/placements", params={"state": "proposed", "limit": 500}, headers=headers
-                ) as response:
+                async with (
+                    run.gates["placement"],
+                    run.clients["placement"].get(
+                        "/placements", params={"state": "proposed", "limit": 500}, headers=headers
+                    ) as response,
+                ):
                     proposed = await response.json() if response.status == 200 else []
-            except (aiohttp.ClientError, TimeoutError) as exc:
+            except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
                 run.error(f"list placements: {type(exc).__name__}")
                 continue
             for placement in proposed:

@@ -118,7 +118,7 @@ def markdown(r: Results) -> str:
         *(f"| {f['figure']} | {f['value']} | {f['baseline']} | {f['goal']} | {_met(f['met'])} |" for f in figures(r)),
         "",
         f"Vacancies opened: {sum(len(v) for v in load.vacancies.values())} ({POSITIONS_NOTE}). HTTP errors: {errors}.",
-        f"Sent again under the same Idempotency-Key after a connection error: {load.retries}.",
+        f"Sent again under the same Idempotency-Key after a broken connection or a timeout: {load.retries}.",
         f"The load generator itself used {load.bench_cpu_s:.1f} CPU-seconds in {load.wall_s:.1f} s "
         f"(peak RSS {r.bench_peak_rss_mb:.0f} MB) on the same {os.cpu_count()} CPUs.",
         "Commit time is when the 201 arrived; visibility is polled in reporting's database every 50 ms.",

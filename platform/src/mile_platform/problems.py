@@ -4,6 +4,7 @@ Bad input is answered with a 4xx naming each offending field, never with a 500;
 domain errors carry their own status.
 """
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -31,14 +32,19 @@ def _field(loc: tuple[Any, ...]) -> str:
     return ".".join(parts)
 
 
+def validation_problem(errors: Sequence[Mapping[str, Any]]) -> JSONResponse:
+    """The 422 for pydantic-style errors (``loc``, ``msg``, ``type``), each named by its field."""
+    named = [
+        {"field": _field(tuple(err.get("loc", ()))), "message": err.get("msg", ""), "type": err.get("type", "")}
+        for err in errors
+    ]
+    fields = ", ".join(sorted({e["field"] for e in named}))
+    return problem(422, "Invalid request", f"Invalid fields: {fields}", errors=named)
+
+
 async def _validation(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [
-        {"field": _field(tuple(err.get("loc", ()))), "message": err.get("msg", ""), "type": err.get("type", "")}
-        for err in exc.errors()
-    ]
-    fields = ", ".join(sorted({e["field"] for e in errors}))
-    return problem(422, "Invalid request", f"Invalid fields: {fields}", errors=errors)
+    return validation_problem(exc.errors())
 
 
 async def _domain(_: Request, exc: Exception) -> JSONResponse:

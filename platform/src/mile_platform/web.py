@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mile_platform import metrics
 from mile_platform.bodylimit import BodySizeLimit
 from mile_platform.migrations import pending_migrations
+from mile_platform.nulguard import NulGuard
 from mile_platform.problems import problem
 from mile_platform.runtime import Runtime
 from mile_platform.telemetry import context_from, tracer
@@ -68,7 +69,8 @@ async def _readiness(runtime: Runtime) -> dict[str, str]:
 
 
 def instrument(app: FastAPI, service: str, max_body_bytes: int) -> None:
-    """Server span, request metrics and a body-size limit around every request."""
+    """Server span, request metrics, a body-size limit and the NUL guard around every request."""
+    app.add_middleware(NulGuard)  # innermost: its 422s are counted and traced like the app's
     app.add_middleware(Edge, service=service)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)  # outermost: counts before anyone reads
 

@@ -45,6 +45,13 @@ async def test_listing_pages_and_filters_without_revealing_names(intake: Intake)
 
         bad = await client.get("/participants", params={"cursor": "bm90LWEtY3Vyc29y"}, headers=intake.auth())
         assert bad.status_code == 422 and "cursor" in bad.json()["detail"]
+        nul = await client.get("/participants", params={"status": "regis\x00tered"}, headers=intake.auth())
+        assert nul.status_code == 422 and nul.json()["detail"] == "Invalid fields: status", nul.text
+        body = participant_request(PEOPLE[0][0], host_language="it")
+        body["profile"]["municipality"] = "Cen\x00tro"
+        refused = await client.post("/participants", json=body, headers=intake.auth())
+        assert refused.status_code == 422 and refused.json()["detail"] == "Invalid fields: profile.municipality"
+        assert len((await page(limit=10))["items"]) == 3  # nothing half-written
         other_city = await client.get("/participants", headers=intake.auth(site=random_city()))
         assert other_city.status_code == 403
         assert (await client.get("/participants", headers=intake.auth("employer_liaison"))).status_code == 403

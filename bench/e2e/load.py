@@ -79,7 +79,7 @@ class _Run:
     platform: Platform
     # aiohttp, not httpx: on the same 2 CPUs as the platform, httpx's client took a sixth of
     # them at 200 requests/s, and its event loop lagged the commit and visibility it timed.
-    clients: dict[str, aiohttp.ClientSession]  # one per service, at most IN_FLIGHT requests at once
+    clients: dict[str, aiohttp.ClientSession]  # one per service, behind its gate of IN_FLIGHT
     languages: dict[str, str]
     accept_share: float
     journeys: dict[str, Journey] = field(default_factory=dict)
@@ -153,11 +153,7 @@ async def run_load(
         run = _Run(platform, {}, languages, accept_share)
         for name in platform.specs:
             run.clients[name] = await clients.enter_async_context(
-                aiohttp.ClientSession(
-                    base_url=platform.url(name),
-                    timeout=REQUEST_TIMEOUT,
-                    connector=aiohttp.TCPConnector(limit=IN_FLIGHT),
-                )
+                aiohttp.ClientSession(base_url=platform.url(name), timeout=REQUEST_TIMEOUT)
             )
             run.gates[name] = asyncio.Semaphore(IN_FLIGHT)
         vacancies = await _open_vacancies(run, math.ceil(total / len(platform.cities) / POSITIONS))

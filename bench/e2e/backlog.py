@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -85,7 +86,8 @@ async def _measure(platform: Platform, client: httpx.AsyncClient, service: str) 
     The raw rate is the best of ``RAW_READS`` reads: one read of ten thousand records takes a
     tenth of a second, and on a shared machine single reads of the same records differed by 3x.
     """
-    starts, _ = await _offsets(platform.infra.bootstrap, platform.group(service), PATTERNS[service])
+    async with _offsets_of(platform, service) as offsets:
+        starts, _ = await offsets()
     reads = [await consume_ranges(platform.infra.bootstrap, starts) for _ in range(RAW_READS)]
     records, raw_s = reads[0][0], min(seconds for _, seconds in reads)
     await platform.start(service)
@@ -93,17 +95,26 @@ async def _measure(platform: Platform, client: httpx.AsyncClient, service: str) 
     return Drain(service, records, handled, per_s, records / raw_s)
 
 
-async def _offsets(
-    bootstrap: str, group: str, pattern: str
-) -> tuple[dict[TopicPartition, int], dict[TopicPartition, int]]:
-    """(where the group resumes on each partition: its committed offset or the log start, the log end)."""
-    partitions = await topic_partitions({"bootstrap_servers": bootstrap}, pattern)
-    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+Offsets = Callable[[], Awaitable[tuple[dict[TopicPartition, int], dict[TopicPartition, int]]]]
+
+
+@asynccontextmanager
+async def _offsets_of(platform: Platform, service: str) -> AsyncIterator[Offsets]:
+    """A reader of the service group's offsets on its topics, open while the block runs; each call
+    asks the broker afresh for (where the group resumes on each partition: its committed offset or
+    the log start, the log end). The reader joins no group: it only asks."""
+    bootstrap = platform.infra.bootstrap
+    partitions = await topic_partitions({"bootstrap_servers": bootstrap}, PATTERNS[service])
+    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=platform.group(service), enable_auto_commit=False)
     await reader.start()
-    try:
+
+    async def offsets() -> tuple[dict[TopicPartition, int], dict[TopicPartition, int]]:
         beginnings = await reader.beginning_offsets(partitions)
         ends = await reader.end_offsets(partitions)
         return {tp: await reader.committed(tp) or beginnings[tp] for tp in partitions}, ends
+
+    try:
+        yield offsets
     finally:
         await reader.stop()
 
@@ -136,21 +147,22 @@ async def _await_quiet(platform: Platform) -> None:
     Counters of handled records would not do: they move at the end of a batch, and one batch of
     the tail may take longer than ``QUIET_S``.
     """
-    deadline, quiet_since = time.monotonic() + DRAIN_TIMEOUT_S, time.monotonic()
-    while time.monotonic() < deadline:
-        lags = [await _lag(platform.infra.bootstrap, platform.group(service), PATTERNS[service]) for service in SHARED]
-        if any(lags):
-            quiet_since = time.monotonic()
-        elif time.monotonic() - quiet_since >= QUIET_S:
-            return
-        await asyncio.sleep(POLL_S)
+    async with AsyncExitStack() as stack:
+        groups = [await stack.enter_async_context(_offsets_of(platform, service)) for service in SHARED]
+        deadline, quiet_since = time.monotonic() + DRAIN_TIMEOUT_S, time.monotonic()
+        while time.monotonic() < deadline:
+            if any([await _lag(offsets) for offsets in groups]):
+                quiet_since = time.monotonic()
+            elif time.monotonic() - quiet_since >= QUIET_S:
+                return
+            await asyncio.sleep(POLL_S)
     raise TimeoutError(f"the load's tail had not flowed after {DRAIN_TIMEOUT_S} s")
 
 
-async def _lag(bootstrap: str, group: str, pattern: str) -> int:
+async def _lag(offsets: Offsets) -> int:
     """Records on the group's topics past its committed offsets, no less than 0 a partition: on
     tansu a group's committed offset was seen one past the end the broker reported."""
-    starts, ends = await _offsets(bootstrap, group, pattern)
+    starts, ends = await offsets()
     return sum(max(0, ends[tp] - offset) for tp, offset in starts.items())
 
 

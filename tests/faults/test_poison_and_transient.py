@@ -20,21 +20,25 @@ from .kit import as_record, header, publish, query, read_all, registration, scal
 
 pytestmark = pytest.mark.faults
 GOOD_PER_BAD = 999
-BAD = 3
+BAD = 4
 CONSUMERS = ("matching", "reporting")  # placement skips registrations unread
 DLT_HEADERS = {"topic", "partition", "offset", "consumer", "error_class", "error_message", "time"}
 
 
 def malformed(city: str, n: int, marker: str) -> tuple[str, bytes, bytes, list[tuple[str, bytes]]]:
-    """A registration made unreadable in one of three ways, each carrying personal-looking ``marker``."""
+    """A registration made unreadable in one of four ways, each carrying personal-looking ``marker``
+    (the last in its body: its envelope is what cannot be read)."""
     topic, key, value, headers = as_record(registration(city))
     data = json.loads(value)
     if n == 0:
         data["registered_at"] = f"Maria {marker} Rossi"  # a name where a time belongs
     elif n == 1:
         data["statistics"]["sex"] = f"+39 333 {marker}"  # a phone number where a code belongs
-    else:
+    elif n == 2:
         return topic, key, f"not json: {marker}@example.org".encode(), headers
+    else:  # a header that is no UTF-8: faststream's own parser failed the whole batch on one
+        data["profile"]["municipality"] = marker
+        headers = [(name, b"\xff\xfe" if name == "ce_source" else value) for name, value in headers]
     return topic, key, json.dumps(data).encode(), headers
 
 

@@ -25,6 +25,8 @@ from aiokafka.structs import ConsumerRecord, TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from faststream.kafka.message import FAKE_CONSUMER, KafkaAckableMessage
+from faststream.kafka.subscriber.usecase import BatchSubscriber
 from opentelemetry import trace
 
 from mile_platform import inbox, metrics
@@ -111,6 +113,7 @@ class ReliableSubscriber:
         self._settings = settings
         self._in_flight: tuple[asyncio.Task[None], Sequence[ConsumerRecord]] | None = None
         self._closing = False
+        self._source: BatchSubscriber | None = None
 
     def register(self, broker: KafkaBroker) -> None:
         subscriber = broker.subscriber(
@@ -123,11 +126,29 @@ class ReliableSubscriber:
             fetch_max_wait_ms=self._settings.consumer_fetch_max_wait_ms,
             session_timeout_ms=self._settings.consumer_session_timeout_ms,
             heartbeat_interval_ms=self._settings.consumer_heartbeat_interval_ms,
+            parser=self._parse,
             decoder=_raw_bodies,
             title=f"{self.service}:events",
             description=f"Events applied by {self.service} (batches, inbox-deduplicated)",
         )
         subscriber(self.on_batch)
+        self._source = subscriber  # type: ignore[assignment]
+
+    async def _parse(self, records: tuple[ConsumerRecord, ...]) -> KafkaMessage:
+        """The batch as faststream's message, its headers left as they came.
+
+        faststream's own parser decodes every header of every record as UTF-8, so one record
+        with a header that is not (or is null) failed the whole batch before ``on_batch`` saw it,
+        and the next batch's commit went past it. Headers are the envelope's to read, record by record.
+        """
+        first, last = records[0], records[-1]
+        consumer = (self._source.consumer if self._source is not None else None) or FAKE_CONSUMER  # as faststream's
+        return KafkaAckableMessage(
+            raw_message=records,
+            body=[record.value for record in records],
+            message_id=f"{first.offset}-{last.offset}-{first.timestamp}",
+            consumer=consumer,
+        )
 
     async def on_batch(self, message: KafkaMessage) -> None:
         """Decode this batch while the previous one is being written, then apply it once that one is done.

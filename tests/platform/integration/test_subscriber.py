@@ -27,7 +27,10 @@ def _erased(city: str) -> ParticipantErased:
     return ParticipantErased(participant_id=uuid.uuid4(), city=city, erased_at=datetime.now(UTC))
 
 
-async def _publish(bootstrap: str, topic: str, messages: Sequence[tuple[bytes, list[tuple[str, bytes]]]]) -> None:
+Headers = list[tuple[str, bytes | None]]
+
+
+async def _publish(bootstrap: str, topic: str, messages: Sequence[tuple[bytes, Headers]]) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
     await producer.start()
     try:
@@ -37,7 +40,7 @@ async def _publish(bootstrap: str, topic: str, messages: Sequence[tuple[bytes, l
         await producer.stop()
 
 
-def _good(event: ParticipantErased) -> tuple[bytes, list[tuple[str, bytes]]]:
+def _good(event: ParticipantErased) -> tuple[bytes, Headers]:
     return encode_event(event), to_headers(event.meta())
 
 
@@ -364,3 +367,34 @@ async def test_a_stop_finishes_and_commits_the_batch_in_flight(
         handler.open_all()
     assert await pool.fetchval("SELECT count(*) FROM applied") == 1
     assert await _committed(kafka_bootstrap, group, topic) == 1
+
+
+async def test_headers_that_are_no_text_cost_at_most_their_own_record(
+    platform_db: tuple[str, asyncpg.Pool], city: str, kafka_bootstrap: str, kafka_idempotence: bool
+) -> None:
+    """Kafka headers are bytes or null, from any producer: an event with a foreign header that is no
+    UTF-8 still applies, one whose envelope is no UTF-8 is dead-lettered, and neither holds up its batch."""
+    url, pool = platform_db
+    topic = participants_topic(city)
+    events = [_erased(city) for _ in range(4)]
+    bad_value, bad_headers = _good(_erased(city))
+    unreadable = [(name, b"\xff\xfe" if name == "ce_source" else value) for name, value in bad_headers]
+    with_foreign = [
+        (encode_event(events[1]), [*to_headers(events[1].meta()), ("x-note", b"\xff\xfe")]),
+        (encode_event(events[2]), [*to_headers(events[2].meta()), ("x-empty", None)]),
+    ]
+    await pool.execute("CREATE TABLE applied (participant_id uuid PRIMARY KEY)")
+    await _publish(kafka_bootstrap, topic, [_good(events[0]), *with_foreign, (bad_value, unreadable), _good(events[3])])
+    group = f"svc{uuid.uuid4().hex[:8]}"
+    runtime = _service(url, kafka_bootstrap, kafka_idempotence, group, topic, Applied())
+    await runtime.start()
+    try:
+        async with asyncio.timeout(30):
+            while await _committed(kafka_bootstrap, group, topic) < 5:
+                await asyncio.sleep(0.2)
+    finally:
+        await runtime.stop()
+    applied = {r["participant_id"] for r in await pool.fetch("SELECT participant_id FROM applied")}
+    assert applied == {e.participant_id for e in events}
+    dead = await read_topic(kafka_bootstrap, dead_letter_topic(topic), expect=1)
+    assert [(d.value, dict(d.headers)["mile_dlt_error_class"]) for d in dead] == [(bad_value, b"EnvelopeError")]

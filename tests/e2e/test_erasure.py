@@ -60,7 +60,7 @@ async def _every_record(bootstrap: str) -> list[bytes]:
             while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
                 for records in (await consumer.getmany(timeout_ms=500)).values():
                     for record in records:
-                        seen += [record.key or b"", record.value or b"", *(v for _, v in record.headers)]
+                        seen += [record.key or b"", record.value or b"", *(v or b"" for _, v in record.headers)]
         return seen
     finally:
         await consumer.stop()

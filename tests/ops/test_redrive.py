@@ -21,7 +21,7 @@ from mile_schemas.topics import dead_letter_topic, participants_topic
 pytestmark = pytest.mark.integration
 
 
-def headers_of(record) -> list[tuple[str, bytes]]:
+def headers_of(record) -> list[tuple[str, bytes | None]]:
     return list(record.headers or ())
 
 
@@ -37,6 +37,8 @@ async def test_redrive_republishes_dead_letters_with_their_original_headers(kafk
             event_id = str(uuid.uuid4())
             headers = [("ce_id", event_id.encode()), ("ce_type", b"eu.mile.intake.participant_registered.v1"),
                        ("traceparent", f"00-{uuid.uuid4().hex}-{uuid.uuid4().hex[:16]}-01".encode())]  # fmt: skip
+            if n == 0:  # headers of any producer: null, or no text
+                headers += [("x-empty", None), ("x-note", b"\xff\xfe")]
             await producer.send_and_wait(topic, value=f'{{"n": {n}}}'.encode(), key=event_id.encode(), headers=headers)
         originals = await read_topic(kafka_bootstrap, topic, expect=3)
         for record in originals:  # parked the way the platform's subscriber parks them

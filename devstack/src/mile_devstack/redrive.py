@@ -43,14 +43,14 @@ class RedriveResult:
     redriven: int
 
 
-def original_headers(record: ConsumerRecord[bytes, bytes]) -> list[tuple[str, bytes]]:
+def original_headers(record: ConsumerRecord[bytes, bytes]) -> list[tuple[str, bytes | None]]:
     """The headers the event carried before it was dead-lettered (CloudEvents, traceparent...)."""
     return [(key, value) for key, value in (record.headers or ()) if not key.startswith(DLT_HEADER_PREFIX)]
 
 
 def describe(record: ConsumerRecord[bytes, bytes]) -> str:
     """One line per dead letter: where it sits, which event, and why it failed (no payload)."""
-    headers = {key: value.decode(errors="replace") for key, value in (record.headers or ())}
+    headers = {key: (value or b"").decode(errors="replace") for key, value in (record.headers or ())}
     why = {
         key.removeprefix(DLT_HEADER_PREFIX): value
         for key, value in headers.items()

@@ -4,8 +4,6 @@ Every service builds one ``Runtime`` the same way (``mile_platform.app``); the
 FastAPI lifespan starts its parts in dependency order and stops them in reverse.
 """
 
-import asyncio
-import logging
 from dataclasses import dataclass, field
 
 import asyncpg
@@ -15,11 +13,10 @@ from faststream.kafka import KafkaBroker
 from mile_platform.broker import make_broker, make_producer
 from mile_platform.collector import settle_collector
 from mile_platform.migrations import apply_migrations
+from mile_platform.pool import connect_pool
 from mile_platform.relay import OutboxRelay
 from mile_platform.settings import ServiceSettings
 from mile_platform.subscriber import Consumer, ReliableSubscriber
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -61,7 +58,7 @@ class Runtime:
 
     async def start(self) -> None:
         platform = self.settings.platform
-        self.pool = await _retry_connect(self.settings)
+        self.pool = await connect_pool(self.settings)
         await apply_migrations(self.pool, self.migration_packages)
         self.migrated = True
         self.producer = make_producer(self.settings.kafka, service=self.service, idempotence=platform.kafka_idempotence)
@@ -87,18 +84,3 @@ class Runtime:
             await self.producer.stop()
         if self.pool is not None:
             await self.pool.close()
-
-
-async def _retry_connect(settings: ServiceSettings, attempts: int = 30) -> asyncpg.Pool:
-    """The database may still be starting beside us: wait for it a little."""
-    for attempt in range(1, attempts + 1):
-        try:
-            return await asyncpg.create_pool(
-                settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max
-            )
-        except (OSError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError) as exc:
-            if attempt == attempts:
-                raise
-            log.warning("database not reachable yet (%r); retrying", exc)
-            await asyncio.sleep(1)
-    raise AssertionError("unreachable")

@@ -1,7 +1,7 @@
 """``Idempotency-Key`` for HTTP writes: a repeat returns the first response.
 
 The key is claimed inside the command's own transaction, so the stored response
-and the state change commit together; a concurrent repeat waits on the row lock
+and the state change commit together; a concurrent repeat waits on the claimed row
 and then replays. Reusing a key for a different request is a 422.
 """
 
@@ -18,6 +18,13 @@ from mile_platform.errors import DomainError
 
 class IdempotencyKeyReused(DomainError):
     title = "Idempotency-Key reused with a different request"
+
+
+_CLAIM = """INSERT INTO mile_idempotency (scope, key, fingerprint, status, body) VALUES ($1, $2, $3, 0, 'null')
+            ON CONFLICT (scope, key) DO NOTHING RETURNING true"""
+"""Claim the key with a placeholder the command's response replaces before commit (no one else
+sees it). A repeat's insert waits on the first one's uncommitted row: if that commits, the
+repeat reads the response in its next statement; if it rolls back, the repeat claims the key."""
 
 
 def fingerprint(payload: Any) -> str:
@@ -40,20 +47,20 @@ async def run_once(
     if key is None:
         return await command()
     print_ = fingerprint(request)
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))", scope, key)
-    row = await conn.fetchrow(
-        "SELECT fingerprint, status, body FROM mile_idempotency WHERE scope = $1 AND key = $2", scope, key
-    )
-    if row is not None:
+    while not await conn.fetchval(_CLAIM, scope, key, print_):
+        row = await conn.fetchrow(
+            "SELECT fingerprint, status, body FROM mile_idempotency WHERE scope = $1 AND key = $2", scope, key
+        )
+        if row is None:  # erased since the claim was refused: claim it afresh
+            continue
         if row["fingerprint"] != print_:
             raise IdempotencyKeyReused(f"Idempotency-Key {key!r} was used for another request")
         return row["status"], json.loads(row["body"])
     status, body = await command()
     await conn.execute(
-        "INSERT INTO mile_idempotency (scope, key, fingerprint, status, body) VALUES ($1, $2, $3, $4, $5::jsonb)",
+        "UPDATE mile_idempotency SET status = $3, body = $4::jsonb WHERE scope = $1 AND key = $2",
         scope,
         key,
-        print_,
         status,
         json.dumps(body, default=str),
     )

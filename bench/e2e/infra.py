@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
@@ -162,7 +163,7 @@ class Platform:
         conn = await asyncpg.connect(self.infra.server.url("postgres"))
         try:
             for url in self.database_urls.values():
-                name = url.rsplit("/", 1)[1].split("?")[0]
+                name = urlsplit(url).path.lstrip("/")
                 await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await conn.close()

@@ -29,14 +29,24 @@ async def _select_one(url: str) -> int:
         await conn.close()
 
 
+async def _client_address(url: str) -> str | None:
+    conn = await asyncpg.connect(url, timeout=2)
+    try:
+        address = await conn.fetchval("SELECT host(inet_client_addr())")
+        return None if address is None else str(address)
+    finally:
+        await conn.close()
+
+
 async def test_start_create_connect_stop(tmp_path: Path) -> None:
     server = LocalPostgres(tmp_path / "pgdata", free_port(), fsync=False)
     await server.start()
     try:
         await server.create_database("mile_probe")
         await server.create_database("mile_probe")  # idempotent
-        assert server.url("mile_probe") == f"postgresql://postgres@127.0.0.1:{server.port}/mile_probe"
-        assert await _select_one(server.url("mile_probe")) == 1
+        assert server.tcp_url("mile_probe") == f"postgresql://postgres@127.0.0.1:{server.port}/mile_probe"
+        assert await _client_address(server.url("mile_probe")) is None  # its Unix socket: no client address
+        assert await _client_address(server.tcp_url("mile_probe")) == "127.0.0.1"
     finally:
         server.stop()
     assert not server.running

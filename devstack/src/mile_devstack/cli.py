@@ -88,7 +88,7 @@ def _print_summary(stack: Stack, elapsed: float) -> None:
     if stack.broker:
         print(f"broker      {stack.broker.bootstrap} (tansu, in memory)")
     if stack.postgres:
-        print(f"postgresql  {stack.postgres.url()}")
+        print(f"postgresql  {stack.postgres.tcp_url()}   (the services use its Unix socket: {stack.postgres.url()})")
     print(f"logs        {stack.log_dir}")
     print("token       uv run mile-dev token --site milan --roles caseworker   (send as 'Authorization: Bearer ...')")
     print(f"ready in {elapsed:.1f}s; Ctrl-C stops everything")

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import asyncpg
 
@@ -55,6 +56,7 @@ class LocalPostgres:
         self.log_path = log_path or self.data_dir.with_name(f"{self.data_dir.name}.log")
         self.fsync = fsync
         self.max_connections = max_connections
+        self._socket_dir = str(self.data_dir) if _socket_fits(self.data_dir, port) else ""
         self._account = server_account()
         self._proc: subprocess.Popen[bytes] | None = None
 
@@ -63,6 +65,14 @@ class LocalPostgres:
         return self._proc is not None and self._proc.poll() is None
 
     def url(self, database: str = MAINTENANCE_DATABASE) -> str:
+        """Its Unix socket when it has one: a client on this machine (every service of the embedded
+        default) spends about a fifth less CPU per statement there than over loopback TCP, and so
+        does the server. TCP on 127.0.0.1 serves tools and the rest."""
+        if self._socket_dir:
+            return f"postgresql://{SUPERUSER}@/{database}?host={quote(self._socket_dir)}&port={self.port}"
+        return self.tcp_url(database)
+
+    def tcp_url(self, database: str = MAINTENANCE_DATABASE) -> str:
         return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
 
     async def create_database(self, name: str) -> None:
@@ -138,13 +148,12 @@ class LocalPostgres:
         pidfile.unlink(missing_ok=True)
 
     def _postgres_command(self) -> list[str]:
-        socket_dir = self.data_dir if _socket_fits(self.data_dir, self.port) else ""
         command = [
             str(postgres_bin_dir() / "postgres"),
             "-D", str(self.data_dir),
             "-h", "127.0.0.1",
             "-p", str(self.port),
-            "-k", str(socket_dir),  # empty: no Unix socket when the path is too long
+            "-k", self._socket_dir,  # empty: no Unix socket when the path is too long
             "-c", f"max_connections={self.max_connections}",
         ]  # fmt: skip
         if not self.fsync:

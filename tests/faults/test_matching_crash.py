@@ -1,10 +1,11 @@
 """`kill -9` of matching three times while 10,000 registrations are in flight.
 
 The registrations are published as the city's intake publishes them (10,000 HTTP registrations
-would take this 2-core machine minutes by themselves). Matching is killed whenever another
-quarter of them has been applied, restarted, and in the end holds every participant exactly
-once, has proposed each at most once, and every proposal it committed is on the matches topic
-exactly as often as it exists; reporting, fed the same topic meanwhile, counts each once.
+would take this 2-core machine minutes by themselves), and while they are, matching is killed
+whenever another quarter of them has been applied, then restarted. In the end it holds every
+participant exactly once, has proposed each at most once, and every proposal it committed is
+on the matches topic exactly as often as it exists; reporting, fed the same topic meanwhile,
+counts each once.
 
 Matching proposes across cities, so on a broker shared with earlier tests its fresh consumer
 group also replays their participants (the same canonical profile, so they fit this vacancy),
@@ -46,7 +47,11 @@ async def test_matching_killed_three_times_mid_stream_counts_everyone_exactly_on
 
     people = [uuid.uuid4() for _ in range(EVENTS)]
     started = asyncio.get_running_loop().time()
-    await publish(platform.bootstrap, (as_record(registration(city, pid)) for pid in people))
+    # published while matching applies them and is killed: it keeps up with the publisher, so
+    # waiting for the publish first would leave nothing in flight to kill it amid
+    publishing = asyncio.create_task(
+        publish(platform.bootstrap, (as_record(registration(city, pid)) for pid in people))
+    )
 
     async def applied() -> int:
         return await scalar(matching, "SELECT count(*) FROM candidates WHERE city = $1", city)
@@ -58,6 +63,7 @@ async def test_matching_killed_three_times_mid_stream_counts_everyone_exactly_on
         platform.kill("matching")
         await platform.start("matching")
     kills_at.pop(0)
+    await publishing
     await until(applied, lambda n: n >= EVENTS, timeout=300)
 
     candidates = await query(matching, "SELECT participant_id FROM candidates WHERE city = $1", city)

@@ -129,7 +129,7 @@ async def test_duplicates_apply_once_and_undecodable_records_are_dead_lettered(
     finally:
         await producer.stop()
 
-    applied = {r["participant_id"] for r in await pool.fetch("SELECT participant_id FROM applied")}
+    applied = await _applied(pool)
     assert applied == {e.participant_id for e in events}
     dead = await read_topic(kafka_bootstrap, dead_letter_topic(topic), expect=4)
     assert len(dead) == 4  # two bad records, dead-lettered on each of the two deliveries
@@ -172,7 +172,7 @@ async def test_a_rule_violation_dead_letters_only_its_own_event(
         await subscriber.process(records)
     finally:
         await producer.stop()
-    applied = {r["participant_id"] for r in await pool.fetch("SELECT participant_id FROM applied")}
+    applied = await _applied(pool)
     assert applied == {e.participant_id for i, e in enumerate(events) if i != 2}
     dead = await read_topic(kafka_bootstrap, dead_letter_topic(topic), expect=1)
     assert [dict(d.headers)["mile_dlt_error_class"] for d in dead] == [b"DomainError"]
@@ -205,6 +205,10 @@ async def test_offsets_are_committed_only_after_the_database_commit(
     finally:
         await runtime.stop()
     assert await _committed(kafka_bootstrap, group, topic) == 4
+
+
+async def _applied(pool: asyncpg.Pool) -> set[uuid.UUID]:
+    return {r["participant_id"] for r in await pool.fetch("SELECT participant_id FROM applied")}
 
 
 async def _committed(bootstrap: str, group: str, topic: str) -> int:
@@ -345,7 +349,7 @@ async def test_a_batch_that_fails_unexpectedly_is_read_again_not_committed_past(
                 await asyncio.sleep(0.2)
     finally:
         await runtime.stop()
-    applied = {r["participant_id"] for r in await pool.fetch("SELECT participant_id FROM applied")}
+    applied = await _applied(pool)
     assert applied == {e.participant_id for e in events}
 
 
@@ -394,7 +398,6 @@ async def test_headers_that_are_no_text_cost_at_most_their_own_record(
                 await asyncio.sleep(0.2)
     finally:
         await runtime.stop()
-    applied = {r["participant_id"] for r in await pool.fetch("SELECT participant_id FROM applied")}
-    assert applied == {e.participant_id for e in events}
+    assert await _applied(pool) == {e.participant_id for e in events}
     dead = await read_topic(kafka_bootstrap, dead_letter_topic(topic), expect=1)
     assert [(d.value, dict(d.headers)["mile_dlt_error_class"]) for d in dead] == [(bad_value, b"EnvelopeError")]

@@ -7,6 +7,8 @@ transient errors (database or broker down) are retried with capped exponential
 backoff while the partition waits; a batch that fails permanently is replayed
 one event at a time so only the culprits go to ``<topic>.dlt``; the offset is
 committed only after the database commit and the dead letters' acknowledgement.
+A consumer may let the partitions of one topic be applied side by side (each
+partition's records still in order, in their own transaction).
 """
 
 import asyncio
@@ -39,6 +41,7 @@ from mile_schemas import Event, EventMeta, UnknownEventType, city_of_participant
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 DECODE_SLICE = 200  # records decoded between chances for the batch in flight to go on
+MAX_IN_FLIGHT = 4  # partitions' transactions open side by side, for a consumer that allows it
 
 
 @dataclass
@@ -78,6 +81,7 @@ class Delivery:
             self._span.end()
 
 
+Partitions = frozenset[TopicPartition]
 BatchHandler = Callable[[asyncpg.Connection, Sequence[Delivery]], Awaitable[None]]
 
 
@@ -88,12 +92,29 @@ class Consumer:
     pattern: str
     handler: BatchHandler
     handles: frozenset[str]  # CloudEvents types the handler applies; others are skipped
+    concurrent_partitions: bool = False
+    """Apply different partitions of one topic in transactions side by side. Sound only when events
+    with different keys never touch the same rows, so no order between them matters; a partition's
+    records, and different topics, are still applied one after another."""
 
 
 @dataclass
 class _DeadLetter:
     record: ConsumerRecord
     error: BaseException
+
+
+@dataclass(frozen=True, eq=False)
+class _Flight:
+    """Records being applied in one transaction, by ``task``, which commits their offsets after it."""
+
+    partitions: Partitions
+    records: Sequence[ConsumerRecord]
+    task: asyncio.Task[None]
+
+
+class _Abandoned(Exception):
+    """An earlier flight this one had to follow failed: applying this one would commit past it."""
 
 
 class ReliableSubscriber:
@@ -111,7 +132,7 @@ class ReliableSubscriber:
         self._pool = pool
         self._producer = producer
         self._settings = settings
-        self._in_flight: tuple[asyncio.Task[None], Sequence[ConsumerRecord]] | None = None
+        self._in_flight: list[_Flight] = []
         self._closing = False
         self._source: BatchSubscriber | None = None
 
@@ -151,53 +172,95 @@ class ReliableSubscriber:
         )
 
     async def on_batch(self, message: KafkaMessage) -> None:
-        """Decode this batch while the previous one is being written, then apply it once that one is done.
+        """Decode this batch while earlier ones are being written, then apply it behind those it must follow.
 
-        Batches still apply one after another in partition order, each committing its own offsets
-        after its own database commit; only this process's decoding overlaps the previous batch's
-        statements running in PostgreSQL, which on a backlog otherwise leaves each side idle in turn.
+        Each flight commits its own offsets after its own database commit, and a partition's flights
+        apply one after another. Decoding overlaps the statements of the flights in PostgreSQL, and,
+        for a consumer with ``concurrent_partitions``, so do other partitions' flights: on a backlog
+        each side would otherwise be idle in turn.
         """
         records: tuple[ConsumerRecord, ...] = message.raw_message  # type: ignore[assignment]
+        consumer: AIOKafkaConsumer = message.consumer  # type: ignore[assignment]
         if self._closing:
             return  # not committed: read again after the restart
         started = time.perf_counter()
         started_ns = time.time_ns()
         deliveries, dead = await self._decode_yielding(records)
-        failed = await self.settled()
+        failed = await self._make_room()
         if self._closing:
             return
-        if failed is not None:  # read that batch and this one again rather than commit past it
+        if failed:  # read those and this batch again rather than commit past them
             await asyncio.sleep(1)
-            _rewind(message.consumer, [*failed, *records])  # type: ignore[arg-type]
+            _rewind(consumer, [*failed, *records])
             return
-        task = asyncio.create_task(
-            self._finish(message.consumer, records, deliveries, dead, started, started_ns)  # type: ignore[arg-type]
-        )
-        self._in_flight = (task, records)
+        for partitions, part, part_deliveries, part_dead in self._flights_of(records, deliveries, dead):
+            ahead = [flight.task for flight in self._in_flight if self._follows(partitions, flight.partitions)]
+            task = asyncio.create_task(
+                self._finish(consumer, part, part_deliveries, part_dead, ahead, started, started_ns)
+            )
+            self._in_flight.append(_Flight(partitions, part, task))
         await asyncio.sleep(0)  # let it send its first statement before the next batch is fetched
 
-    async def drain(self) -> None:
-        """Start no new batch and finish the one in flight while its consumer can still commit its
-        offsets, so a stop (a rolling update) leaves nothing to read twice; call before the broker stops."""
-        self._closing = True
-        while self._in_flight is not None:
-            await self.settled()
+    def _flights_of(
+        self, records: Sequence[ConsumerRecord], deliveries: list[Delivery], dead: list[_DeadLetter]
+    ) -> list[tuple[Partitions, list[ConsumerRecord], list[Delivery], list[_DeadLetter]]]:
+        """The batch as one flight, or one per partition for a consumer with ``concurrent_partitions``."""
+        if not self.consumer.concurrent_partitions:
+            return [(frozenset(map(_partition, records)), list(records), deliveries, dead)]
+        parts: dict[TopicPartition, tuple[list[ConsumerRecord], list[Delivery], list[_DeadLetter]]] = {}
+        for record in records:
+            parts.setdefault(_partition(record), ([], [], []))[0].append(record)
+        for delivery in deliveries:
+            parts[_partition(delivery.record)][1].append(delivery)
+        for letter in dead:
+            parts[_partition(letter.record)][2].append(letter)
+        return [(frozenset((tp,)), *part) for tp, part in parts.items()]
 
-    async def settled(self) -> Sequence[ConsumerRecord] | None:
-        """Wait until the batch in flight, if any, is applied and its offsets committed; returns its
-        records if it failed unexpectedly (logged, offsets left uncommitted)."""
-        if self._in_flight is None:
-            return None
-        task, records = self._in_flight
-        # Not ``await task``: cancelling a batch being received when the broker stops must not cancel this one.
-        await asyncio.wait([task])
-        if self._in_flight is None or self._in_flight[0] is not task:
-            return None  # settled by the other caller (``drain`` and ``on_batch`` may both wait)
-        self._in_flight = None
-        if (error := task.exception()) is not None:
-            log.error("a batch failed unexpectedly; it will be read again", exc_info=error)
-            return records
-        return None
+    def _follows(self, partitions: Partitions, earlier: Partitions) -> bool:
+        """Whether a flight must wait for an earlier one: always, unless both hold other partitions of one topic."""
+        if not self.consumer.concurrent_partitions or partitions & earlier:
+            return True
+        return len({tp.topic for tp in partitions | earlier}) > 1
+
+    async def _make_room(self) -> list[ConsumerRecord]:
+        """Wait until another flight may start. If one has failed, wait for all of them (so none is
+        still applying) and return the records of those that failed, to be read again."""
+        limit = MAX_IN_FLIGHT if self.consumer.concurrent_partitions else 1
+        while running := [flight.task for flight in self._in_flight if not flight.task.done()]:
+            if len(running) < limit:
+                break
+            await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+        if any(_failed(flight.task) for flight in self._in_flight if flight.task.done()):
+            return await self.settled()
+        self._in_flight = [flight for flight in self._in_flight if not flight.task.done()]
+        return []
+
+    async def drain(self) -> None:
+        """Start no new batch and finish the flights while their consumer can still commit the offsets,
+        so a stop (a rolling update) leaves nothing to read twice; call before the broker stops."""
+        self._closing = True
+        await self.settled()
+
+    async def settled(self) -> list[ConsumerRecord]:
+        """Wait until every flight is applied and its offsets committed; returns the records of those
+        that failed (logged, offsets left uncommitted)."""
+        flights = self._in_flight
+        if flights:
+            # Not ``await``: cancelling a batch being received when the broker stops must not cancel these.
+            await asyncio.wait([flight.task for flight in flights])
+        mine = [flight for flight in flights if flight in self._in_flight]  # the other caller may have taken them
+        self._in_flight = [flight for flight in self._in_flight if flight not in mine]
+        failed: list[ConsumerRecord] = []
+        for flight in mine:
+            if not _failed(flight.task):
+                continue
+            error = None if flight.task.cancelled() else flight.task.exception()
+            if isinstance(error, _Abandoned):
+                log.warning("a batch waited for one that failed; it will be read again")
+            else:
+                log.error("a batch failed unexpectedly; it will be read again", exc_info=error)
+            failed += flight.records
+        return failed
 
     async def _finish(
         self,
@@ -205,11 +268,16 @@ class ReliableSubscriber:
         records: Sequence[ConsumerRecord],
         deliveries: list[Delivery],
         dead: list[_DeadLetter],
+        ahead: Sequence[asyncio.Task[None]],
         started: float,
         started_ns: int,
     ) -> None:
+        if ahead:
+            await asyncio.wait(ahead)
+            if any(map(_failed, ahead)):
+                raise _Abandoned
         await self._settle(deliveries, dead, len(records), started_ns)
-        # This batch's own offsets: the consumer's position may already be past the next batch,
+        # This flight's own offsets: the consumer's position may already be past the next batch,
         # fetched while this one was applied, and that one is not yet in the database.
         offsets = _next_offsets(records)
         try:
@@ -367,10 +435,18 @@ def _rewind(consumer: AIOKafkaConsumer, records: Sequence[ConsumerRecord]) -> No
     """Move each partition back to the first of these records, so they are fetched again."""
     first: dict[TopicPartition, int] = {}
     for record in records:
-        tp = TopicPartition(record.topic, record.partition)
+        tp = _partition(record)
         first[tp] = min(first.get(tp, record.offset), record.offset)
     for tp, offset in first.items():
         consumer.seek(tp, offset)
+
+
+def _partition(record: ConsumerRecord) -> TopicPartition:
+    return TopicPartition(record.topic, record.partition)
+
+
+def _failed(task: asyncio.Task[None]) -> bool:
+    return task.cancelled() or task.exception() is not None
 
 
 def _next_offsets(records: Sequence[ConsumerRecord]) -> dict[TopicPartition, int]:

@@ -11,7 +11,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import TopicPartition
 
-from mile_devstack.topics import read_topic
+from mile_devstack.topics import create_topics, platform_topics, read_topic
 from mile_platform.broker import make_producer
 from mile_platform.errors import DomainError
 from mile_platform.runtime import Runtime
@@ -30,12 +30,14 @@ def _erased(city: str) -> ParticipantErased:
 Headers = list[tuple[str, bytes | None]]
 
 
-async def _publish(bootstrap: str, topic: str, messages: Sequence[tuple[bytes, Headers]]) -> None:
+async def _publish(
+    bootstrap: str, topic: str, messages: Sequence[tuple[bytes, Headers]], partition: int | None = None
+) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
     await producer.start()
     try:
         for value, headers in messages:
-            await producer.send_and_wait(topic, value=value, key=b"k", headers=headers)
+            await producer.send_and_wait(topic, value=value, key=b"k", headers=headers, partition=partition)
     finally:
         await producer.stop()
 
@@ -52,8 +54,10 @@ def _service(
     topic: str,
     handler: Callable[[asyncpg.Connection, Sequence[Delivery]], Awaitable[None]],
     retry_max_backoff_s: float = 30.0,
+    concurrent_partitions: bool = False,
+    also: Sequence[str] = (),
 ) -> Runtime:
-    """A service of its own consumer group that applies ``topic``'s erasures with ``handler``."""
+    """A service of its own consumer group that applies the erasures on ``topic`` (and ``also``) with ``handler``."""
     return Runtime(
         service=group,
         settings=ServiceSettings(
@@ -62,7 +66,12 @@ def _service(
             platform=PlatformSettings(kafka_idempotence=idempotence, retry_max_backoff_s=retry_max_backoff_s),
         ),
         migration_packages=["mile_platform"],
-        consumer=Consumer(pattern=rf"^{re.escape(topic)}$", handler=handler, handles=frozenset({ERASED})),
+        consumer=Consumer(
+            pattern="|".join(rf"^{re.escape(name)}$" for name in (topic, *also)),
+            handler=handler,
+            handles=frozenset({ERASED}),
+            concurrent_partitions=concurrent_partitions,
+        ),
     )
 
 
@@ -253,6 +262,7 @@ class Gated:
     def __init__(self) -> None:
         self.gates: dict[uuid.UUID, asyncio.Event] = {}
         self.all_open = False
+        self.order: list[uuid.UUID] = []  # as applied
 
     def gate(self, participant_id: uuid.UUID) -> asyncio.Event:
         gate = self.gates.setdefault(participant_id, asyncio.Event())
@@ -271,18 +281,29 @@ class Gated:
             assert isinstance(event, ParticipantErased)
             await self.gate(event.participant_id).wait()
             await conn.execute("INSERT INTO applied (participant_id) VALUES ($1)", event.participant_id)
+            self.order.append(event.participant_id)
 
 
 async def _holding(
-    platform_db: tuple[str, asyncpg.Pool], bootstrap: str, idempotence: bool, topic: str, event: ParticipantErased
+    platform_db: tuple[str, asyncpg.Pool],
+    bootstrap: str,
+    idempotence: bool,
+    topic: str,
+    event: ParticipantErased,
+    *,
+    concurrent_partitions: bool = False,
+    also: Sequence[str] = (),
 ) -> tuple[Runtime, Gated, str]:
-    """A started service of a new group, its gated handler and group, holding ``event``'s batch in flight."""
+    """A started service of a new group, its gated handler and group, holding ``event``'s batch
+    (on partition 0) in flight."""
     url, pool = platform_db
     await pool.execute("CREATE TABLE applied (participant_id uuid PRIMARY KEY)")
     handler = Gated()
     group = f"svc{uuid.uuid4().hex[:8]}"
-    runtime = _service(url, bootstrap, idempotence, group, topic, handler)
-    await _publish(bootstrap, topic, [_good(event)])
+    runtime = _service(
+        url, bootstrap, idempotence, group, topic, handler, concurrent_partitions=concurrent_partitions, also=also
+    )
+    await _publish(bootstrap, topic, [_good(event)], partition=0)
     await runtime.start()
     async with asyncio.timeout(30):
         while event.participant_id not in handler.gates:
@@ -315,14 +336,17 @@ async def test_a_batch_fetched_while_another_is_applied_is_committed_only_after_
     assert await pool.fetchval("SELECT count(*) FROM applied") == 2
 
 
+@pytest.mark.parametrize("concurrent_partitions", [False, True])
 async def test_a_batch_that_fails_unexpectedly_is_read_again_not_committed_past(
     platform_db: tuple[str, asyncpg.Pool],
     city: str,
     kafka_bootstrap: str,
     kafka_idempotence: bool,
     monkeypatch: pytest.MonkeyPatch,
+    concurrent_partitions: bool,
 ) -> None:
-    """A fault outside the handler's retries (a bug in the wrapper itself) leaves no gap behind it."""
+    """A fault outside the handler's retries (a bug in the wrapper itself) leaves no gap behind it,
+    also where partitions apply side by side."""
     url, pool = platform_db
     topic = participants_topic(city)
     events = [_erased(city) for _ in range(5)]
@@ -337,20 +361,152 @@ async def test_a_batch_that_fails_unexpectedly_is_read_again_not_committed_past(
 
     monkeypatch.setattr(ReliableSubscriber, "_settle", failing_once)
     group = f"svc{uuid.uuid4().hex[:8]}"
-    runtime = _service(url, kafka_bootstrap, kafka_idempotence, group, topic, Applied())
-    await _publish(kafka_bootstrap, topic, [_good(events[0])])
+    runtime = _service(
+        url, kafka_bootstrap, kafka_idempotence, group, topic, Applied(), concurrent_partitions=concurrent_partitions
+    )
+    await _publish(kafka_bootstrap, topic, [_good(events[0])], partition=0)
     await runtime.start()
     try:
         async with asyncio.timeout(30):
             while faults:  # the first batch failed
                 await asyncio.sleep(0.05)
-            await _publish(kafka_bootstrap, topic, [_good(e) for e in events[1:]])
+            for i, event in enumerate(events[1:]):
+                await _publish(kafka_bootstrap, topic, [_good(event)], partition=i % 2)
             while await _committed(kafka_bootstrap, group, topic) < 5:
                 await asyncio.sleep(0.2)
     finally:
         await runtime.stop()
     applied = await _applied(pool)
     assert applied == {e.participant_id for e in events}
+
+
+async def test_a_batch_queued_behind_one_that_fails_is_not_applied_before_it(
+    platform_db: tuple[str, asyncpg.Pool],
+    city: str,
+    kafka_bootstrap: str,
+    kafka_idempotence: bool,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Where partitions apply side by side, a partition's next batch waits for the one before it; if
+    that one fails, the next is read again after it rather than applied (and committed) past it."""
+    url, pool = platform_db
+    topic = participants_topic(city)
+    first, queued, beside, later = (_erased(city) for _ in range(4))
+    settle = ReliableSubscriber._settle
+    failing, release = asyncio.Event(), asyncio.Event()
+
+    async def failing_once(self: ReliableSubscriber, *args: object) -> None:
+        if not failing.is_set():
+            failing.set()
+            await release.wait()
+            raise RuntimeError("a bug in the wrapper")
+        await settle(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ReliableSubscriber, "_settle", failing_once)
+    await pool.execute("CREATE TABLE applied (participant_id uuid PRIMARY KEY)")
+    handler = Gated()
+    handler.open_all()
+    group = f"svc{uuid.uuid4().hex[:8]}"
+    runtime = _service(url, kafka_bootstrap, kafka_idempotence, group, topic, handler, concurrent_partitions=True)
+    await _publish(kafka_bootstrap, topic, [_good(first)], partition=0)
+    await runtime.start()
+    try:
+        async with asyncio.timeout(30):
+            await failing.wait()
+            await _publish(kafka_bootstrap, topic, [_good(queued)], partition=0)
+            await _publish(kafka_bootstrap, topic, [_good(beside)], partition=1)
+            while beside.participant_id not in handler.order:  # so the queued batch is waiting too
+                await asyncio.sleep(0.05)
+            release.set()
+            await asyncio.sleep(0.5)
+            # As in the serial case, the failure is acted on when the next batch arrives.
+            await _publish(kafka_bootstrap, topic, [_good(later)], partition=1)
+            while await _committed(kafka_bootstrap, group, topic) < 4:
+                await asyncio.sleep(0.2)
+    finally:
+        release.set()
+        await runtime.stop()
+    assert handler.order.index(first.participant_id) < handler.order.index(queued.participant_id)
+    assert await _applied(pool) == {e.participant_id for e in (first, queued, beside, later)}
+
+
+@pytest.mark.parametrize("concurrent_partitions", [True, False])
+async def test_another_partition_of_the_topic_applies_beside_a_held_batch_only_if_the_consumer_allows(
+    platform_db: tuple[str, asyncpg.Pool],
+    city: str,
+    kafka_bootstrap: str,
+    kafka_idempotence: bool,
+    concurrent_partitions: bool,
+) -> None:
+    """With ``concurrent_partitions`` a slow partition does not hold up the others: their records are
+    applied and committed meanwhile. Without it, everything waits for the batch in flight."""
+    _, pool = platform_db
+    topic = participants_topic(city)
+    held, beside = _erased(city), _erased(city)
+    runtime, handler, group = await _holding(
+        platform_db, kafka_bootstrap, kafka_idempotence, topic, held, concurrent_partitions=concurrent_partitions
+    )
+    try:
+        handler.gate(beside.participant_id).set()
+        await _publish(kafka_bootstrap, topic, [_good(beside)], partition=1)
+        if concurrent_partitions:
+            async with asyncio.timeout(30):
+                while await _committed(kafka_bootstrap, group, topic) < 1:
+                    await asyncio.sleep(0.2)
+            assert await _applied(pool) == {beside.participant_id}
+        else:
+            await asyncio.sleep(3)  # time enough to fetch and apply it, were that allowed
+            assert await _applied(pool) == set()
+            assert await _committed(kafka_bootstrap, group, topic) == 0
+        handler.gate(held.participant_id).set()
+        async with asyncio.timeout(30):
+            while await _committed(kafka_bootstrap, group, topic) < 2:
+                await asyncio.sleep(0.2)
+    finally:
+        handler.open_all()
+        await runtime.stop()
+    assert await _applied(pool) == {held.participant_id, beside.participant_id}
+
+
+async def test_beside_a_held_batch_its_own_partition_and_other_topics_wait(
+    platform_db: tuple[str, asyncpg.Pool], city: str, kafka_bootstrap: str, kafka_idempotence: bool
+) -> None:
+    """Partitions apply side by side only within one topic: a partition's later records, and another
+    topic's, are applied after the held batch, whose offset is committed first."""
+    _, pool = platform_db
+    topic, other = participants_topic(city), city + "b"
+    await create_topics(kafka_bootstrap, platform_topics([other]))
+    held, after, elsewhere = _erased(city), _erased(city), _erased(other)
+    runtime, handler, group = await _holding(
+        platform_db,
+        kafka_bootstrap,
+        kafka_idempotence,
+        topic,
+        held,
+        concurrent_partitions=True,
+        also=[participants_topic(other)],
+    )
+    try:
+        handler.gate(after.participant_id).set()
+        handler.gate(elsewhere.participant_id).set()
+        await _publish(kafka_bootstrap, topic, [_good(after)], partition=0)
+        await _publish(kafka_bootstrap, participants_topic(other), [_good(elsewhere)], partition=1)
+        await asyncio.sleep(3)  # time enough to fetch and apply them, were that allowed
+        assert await _applied(pool) == set()
+        assert await _committed(kafka_bootstrap, group, topic) == 0
+        handler.gate(held.participant_id).set()
+        async with asyncio.timeout(30):
+            while len(handler.order) < 3:
+                await asyncio.sleep(0.05)
+            while await _committed(kafka_bootstrap, group, topic) < 2:
+                await asyncio.sleep(0.2)
+            while await _committed(kafka_bootstrap, group, participants_topic(other)) < 1:
+                await asyncio.sleep(0.2)
+    finally:
+        handler.open_all()
+        await runtime.stop()
+    assert handler.order[0] == held.participant_id
+    assert set(handler.order) == {held.participant_id, after.participant_id, elsewhere.participant_id}
 
 
 async def test_a_stop_finishes_and_commits_the_batch_in_flight(

@@ -44,4 +44,7 @@ CONSUMER = Consumer(
     pattern=PATTERN,
     handler=apply,
     handles=frozenset({VacancyOpened.event_type, MatchDecided.event_type, ParticipantErased.event_type}),
+    # Each event touches only its own key's rows: a match's placement, a vacancy, a participant's
+    # placements. What spans keys (an erasure overtaking a decision) is across topics, kept in order.
+    concurrent_partitions=True,
 )

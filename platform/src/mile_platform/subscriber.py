@@ -6,12 +6,14 @@ is processed in partition order in one database transaction with an inbox claim;
 transient errors (database or broker down) are retried with capped exponential
 backoff while the partition waits; a batch that fails permanently is replayed
 one event at a time so only the culprits go to ``<topic>.dlt``; the offset is
-committed only after the database commit and the dead letters' acknowledgement.
+committed only after the database commit and the dead letters' acknowledgement, and a
+batch that fails outright (a fault in this wrapper) is read again, never committed past.
 A consumer may let the partitions of one topic be applied side by side (each
 partition's records still in order, in their own transaction).
 """
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -23,6 +25,7 @@ from typing import TypeVar
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.errors import IllegalStateError
 from aiokafka.structs import ConsumerRecord, TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
@@ -42,6 +45,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 DECODE_SLICE = 200  # records decoded between chances for the batch in flight to go on
 MAX_IN_FLIGHT = 4  # partitions' transactions open side by side, for a consumer that allows it
+REREAD_AFTER_S = 1.0  # before records of a batch that failed are read again: a repeating fault must not spin
 
 
 @dataclass
@@ -134,6 +138,7 @@ class ReliableSubscriber:
         self._settings = settings
         self._in_flight: list[_Flight] = []
         self._closing = False
+        self._reread: asyncio.Task[None] | None = None
         self._source: BatchSubscriber | None = None
 
     def register(self, broker: KafkaBroker) -> None:
@@ -190,7 +195,7 @@ class ReliableSubscriber:
         if self._closing:
             return
         if failed:  # read those and this batch again rather than commit past them
-            await asyncio.sleep(1)
+            await asyncio.sleep(REREAD_AFTER_S)
             _rewind(consumer, [*failed, *records])
             return
         for partitions, part, part_deliveries, part_dead in self._flights_of(records, deliveries, dead):
@@ -198,6 +203,7 @@ class ReliableSubscriber:
             task = asyncio.create_task(
                 self._finish(consumer, part, part_deliveries, part_dead, ahead, started, started_ns)
             )
+            task.add_done_callback(lambda done: self._after_flight(consumer, done))
             self._in_flight.append(_Flight(partitions, part, task))
         await asyncio.sleep(0)  # let it send its first statement before the next batch is fetched
 
@@ -235,10 +241,33 @@ class ReliableSubscriber:
         self._in_flight = [flight for flight in self._in_flight if not flight.task.done()]
         return []
 
+    def _after_flight(self, consumer: AIOKafkaConsumer, task: asyncio.Task[None]) -> None:
+        """Once a flight has failed, have its records fetched again soon, even if nothing new arrives."""
+        if _failed(task) and not self._closing and (self._reread is None or self._reread.done()):
+            self._reread = asyncio.create_task(self._fetch_failed_again(consumer))
+
+    async def _fetch_failed_again(self, consumer: AIOKafkaConsumer) -> None:
+        """Seek back to the failed flights' records, so a partition that has gone quiet is read again.
+
+        The flights stay in ``_in_flight``: the next batch to arrive, whether these records or one
+        fetched before the seek, finds them failed in ``_make_room`` and is read again after them.
+        """
+        await asyncio.sleep(REREAD_AFTER_S)
+        failed = [
+            record
+            for flight in self._in_flight
+            if flight.task.done() and _failed(flight.task)
+            for record in flight.records
+        ]
+        if failed and not self._closing:
+            _rewind(consumer, failed)
+
     async def drain(self) -> None:
         """Start no new batch and finish the flights while their consumer can still commit the offsets,
         so a stop (a rolling update) leaves nothing to read twice; call before the broker stops."""
         self._closing = True
+        if self._reread is not None:
+            self._reread.cancel()
         await self.settled()
 
     async def settled(self) -> list[ConsumerRecord]:
@@ -432,13 +461,15 @@ class ReliableSubscriber:
 
 
 def _rewind(consumer: AIOKafkaConsumer, records: Sequence[ConsumerRecord]) -> None:
-    """Move each partition back to the first of these records, so they are fetched again."""
+    """Move each partition back to the first of these records, so they are fetched again. A partition
+    revoked meanwhile is left to its next owner, which reads it from the committed offset."""
     first: dict[TopicPartition, int] = {}
     for record in records:
         tp = _partition(record)
         first[tp] = min(first.get(tp, record.offset), record.offset)
     for tp, offset in first.items():
-        consumer.seek(tp, offset)
+        with contextlib.suppress(IllegalStateError):
+            consumer.seek(tp, offset)
 
 
 def _partition(record: ConsumerRecord) -> TopicPartition:

@@ -13,7 +13,6 @@ partition's records still in order, in their own transaction).
 """
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
@@ -25,7 +24,6 @@ from typing import TypeVar
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.errors import IllegalStateError
 from aiokafka.structs import ConsumerRecord, TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
@@ -462,13 +460,15 @@ class ReliableSubscriber:
 
 def _rewind(consumer: AIOKafkaConsumer, records: Sequence[ConsumerRecord]) -> None:
     """Move each partition back to the first of these records, so they are fetched again. A partition
-    revoked meanwhile is left to its next owner, which reads it from the committed offset."""
+    not assigned now (revoked, or all of them while a rebalance runs) is read from the committed
+    offset by whoever it is assigned to next."""
     first: dict[TopicPartition, int] = {}
     for record in records:
         tp = _partition(record)
         first[tp] = min(first.get(tp, record.offset), record.offset)
+    assigned = consumer.assignment()
     for tp, offset in first.items():
-        with contextlib.suppress(IllegalStateError):
+        if tp in assigned:
             consumer.seek(tp, offset)
 
 

@@ -27,9 +27,11 @@ from .report import Results, figures_line, markdown
 # cities, rate (registrations/s), seconds offered, backlog events per shared service, and the share
 # of participants caseworkers take on to a placement: at full size a quarter, as in MILE's own
 # targets (120 through the full model of 520 reached); the smoke run takes every one the whole way.
+# A full backlog is about eight minutes of the offered rate: a drain of ten thousand lasted half a
+# second to two, short enough for a service's first batch and the 50 ms polling to skew its rate.
 SIZES = {
     "smoke": {"cities": 1, "rate": 10.0, "seconds": 2.0, "backlog": 100, "accept": 1.0},
-    "full": {"cities": 5, "rate": 200.0, "seconds": 60.0, "backlog": 10_000, "accept": 0.25},
+    "full": {"cities": 5, "rate": 200.0, "seconds": 60.0, "backlog": 100_000, "accept": 0.25},
 }
 EVENT_BYTES = 1000  # about a registration event's size, for the raw baselines
 

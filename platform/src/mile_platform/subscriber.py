@@ -257,7 +257,7 @@ class ReliableSubscriber:
             if flight.task.done() and _failed(flight.task)
             for record in flight.records
         ]
-        if failed and not self._closing:
+        if failed:  # a stop cancels this task while it sleeps, so it never seeks once closing
             _rewind(consumer, failed)
 
     async def drain(self) -> None:

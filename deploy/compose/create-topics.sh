@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Creates every MILE topic and its dead-letter topic (3 partitions; dead letters kept 30 days)
+# Creates every MILE topic and its dead-letter topic (6 partitions; dead letters kept 30 days)
 # before any service starts, because the broker does not auto-create topics.
 set -euo pipefail
 create() {
     /opt/kafka/bin/kafka-topics.sh --bootstrap-server kafka:9092 --create --if-not-exists \
-        --topic "$1" --partitions 3 --replication-factor 1 --config "retention.ms=$2"
+        --topic "$1" --partitions 6 --replication-factor 1 --config "retention.ms=$2"
 }
 week=604800000
 month=2592000000

@@ -22,10 +22,13 @@ async def create_topics(
     bootstrap: str,
     names: Iterable[str],
     *,
-    partitions: int = 3,
+    partitions: int = 6,
     replication_factor: int = 1,
 ) -> None:
-    """Create the topics that do not exist yet; any error other than "exists" is raised."""
+    """Create the topics that do not exist yet; any error other than "exists" is raised.
+
+    Six partitions, so the two or three replicas a shared service runs (deploy/k8s) split each topic evenly.
+    """
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:

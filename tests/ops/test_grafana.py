@@ -28,6 +28,8 @@ def exposed_metrics() -> set[str]:
     for value in vars(metrics).values():
         if isinstance(value, MetricWrapperBase):
             names |= {value._name + suffix for suffix in SUFFIXES[value._type]}
+        elif isinstance(value, metrics.BusySeconds):  # a collector of its own, read when scraped
+            names |= {family.name + suffix for family in value.collect() for suffix in SUFFIXES[family.type]}
     return names
 
 

@@ -115,6 +115,39 @@ class _Flight:
     task: asyncio.Task[None]
 
 
+class _BusyClock:
+    """Wall time with at least one batch in hand, counted once however many flights overlap: the
+    consumer's utilisation (near 1 with lag growing: it needs more replicas), and on a backlog the
+    time it took to drain, which a sum of overlapping batch durations would overstate."""
+
+    def __init__(self, service: str) -> None:
+        self._holders = 0
+        self._since = 0.0
+        self._total = 0.0
+        metrics.CONSUMER_BUSY_SECONDS.track(service, self.seconds)
+
+    def seconds(self) -> float:
+        return self._total + (time.perf_counter() - self._since if self._holders else 0.0)
+
+    def enter(self) -> None:
+        if not self._holders:
+            self._since = time.perf_counter()
+        self._holders += 1
+
+    def leave(self) -> None:
+        self._holders -= 1
+        if not self._holders:
+            self._total += time.perf_counter() - self._since
+
+    @contextmanager
+    def holding(self) -> Iterator[None]:
+        self.enter()
+        try:
+            yield
+        finally:
+            self.leave()
+
+
 class _Abandoned(Exception):
     """An earlier flight this one had to follow failed: applying this one would commit past it."""
 
@@ -138,6 +171,7 @@ class ReliableSubscriber:
         self._closing = False
         self._reread: asyncio.Task[None] | None = None
         self._source: BatchSubscriber | None = None
+        self._busy = _BusyClock(service)
 
     def register(self, broker: KafkaBroker) -> None:
         subscriber = broker.subscriber(
@@ -186,23 +220,25 @@ class ReliableSubscriber:
         consumer: AIOKafkaConsumer = message.consumer  # type: ignore[assignment]
         if self._closing:
             return  # not committed: read again after the restart
-        started = time.perf_counter()
-        started_ns = time.time_ns()
-        deliveries, dead = await self._decode_yielding(records)
-        failed = await self._make_room()
-        if self._closing:
-            return
-        if failed:  # read those and this batch again rather than commit past them
-            await asyncio.sleep(REREAD_AFTER_S)
-            _rewind(consumer, [*failed, *records])
-            return
-        for partitions, part, part_deliveries, part_dead in self._flights_of(records, deliveries, dead):
-            ahead = [flight.task for flight in self._in_flight if self._follows(partitions, flight.partitions)]
-            task = asyncio.create_task(
-                self._finish(consumer, part, part_deliveries, part_dead, ahead, started, started_ns)
-            )
-            task.add_done_callback(lambda done: self._after_flight(consumer, done))
-            self._in_flight.append(_Flight(partitions, part, task))
+        with self._busy.holding():
+            started = time.perf_counter()
+            started_ns = time.time_ns()
+            deliveries, dead = await self._decode_yielding(records)
+            failed = await self._make_room()
+            if self._closing:
+                return
+            if failed:  # read those and this batch again rather than commit past them
+                await asyncio.sleep(REREAD_AFTER_S)
+                _rewind(consumer, [*failed, *records])
+                return
+            for partitions, part, part_deliveries, part_dead in self._flights_of(records, deliveries, dead):
+                ahead = [flight.task for flight in self._in_flight if self._follows(partitions, flight.partitions)]
+                task = asyncio.create_task(
+                    self._finish(consumer, part, part_deliveries, part_dead, ahead, started, started_ns)
+                )
+                self._busy.enter()
+                task.add_done_callback(lambda done: self._after_flight(consumer, done))
+                self._in_flight.append(_Flight(partitions, part, task))
         await asyncio.sleep(0)  # let it send its first statement before the next batch is fetched
 
     def _flights_of(
@@ -241,6 +277,7 @@ class ReliableSubscriber:
 
     def _after_flight(self, consumer: AIOKafkaConsumer, task: asyncio.Task[None]) -> None:
         """Once a flight has failed, have its records fetched again soon, even if nothing new arrives."""
+        self._busy.leave()
         if _failed(task) and not self._closing and (self._reread is None or self._reread.done()):
             self._reread = asyncio.create_task(self._fetch_failed_again(consumer))
 
@@ -312,6 +349,7 @@ class ReliableSubscriber:
         except Exception as exc:
             log.warning("offset commit failed (%r); the batch will be redelivered and deduplicated", exc)
         metrics.CONSUMER_BATCH_SECONDS.labels(self.service).observe(time.perf_counter() - started)
+        metrics.CONSUMER_LAST_BATCH.labels(self.service).set_to_current_time()
         self._record_lag(consumer, offsets)
 
     async def process(self, records: Sequence[ConsumerRecord]) -> None:

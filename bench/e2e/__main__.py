@@ -1,4 +1,4 @@
-"""``uv run python -m bench.e2e [--size smoke|full] [--rate R --seconds S --backlog N --accept-share F]``.
+"""``uv run python -m bench.e2e [--size smoke|full] [--rate R --seconds S --backlog N --accept-share F --replicas N]``.
 
 Prints a Markdown report, then one ``FIGURES [...]`` JSON line (for ``bench/results.py``).
 """
@@ -29,9 +29,11 @@ from .report import Results, figures_line, markdown
 # targets (120 through the full model of 520 reached); the smoke run takes every one the whole way.
 # A full backlog is about eight minutes of the offered rate: a drain of ten thousand lasted half a
 # second to two, short enough for a service's first batch and the 50 ms polling to skew its rate.
+# Each shared service runs as many replicas as deploy/k8s/base gives it (two), in both sizes, so the
+# smoke run covers replicas sharing a consumer group too.
 SIZES = {
-    "smoke": {"cities": 1, "rate": 10.0, "seconds": 2.0, "backlog": 100, "accept": 1.0},
-    "full": {"cities": 5, "rate": 200.0, "seconds": 60.0, "backlog": 100_000, "accept": 0.25},
+    "smoke": {"cities": 1, "rate": 10.0, "seconds": 2.0, "backlog": 100, "accept": 1.0, "replicas": 2},
+    "full": {"cities": 5, "rate": 200.0, "seconds": 60.0, "backlog": 100_000, "accept": 0.25, "replicas": 2},
 }
 EVENT_BYTES = 1000  # about a registration event's size, for the raw baselines
 
@@ -46,13 +48,13 @@ def step(what: str) -> Iterator[None]:
 
 
 async def bench(
-    size: str, cities: list[str], rate: float, seconds: float, backlog: int, accept_share: float
+    size: str, cities: list[str], rate: float, seconds: float, backlog: int, accept_share: float, replicas: int
 ) -> Results:
     async with AsyncExitStack() as stack:  # on the way out: services, their databases, broker and PostgreSQL
         state = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="mile-bench-")))
         with step("broker and PostgreSQL"):
             infra = await stack.enter_async_context(infrastructure(state))
-        platform = Platform(infra, cities, state)
+        platform = Platform(infra, cities, state, replicas)
         stack.push_async_callback(platform.drop_databases)
         stack.callback(platform.stop)
         with step("databases and topics"):
@@ -60,7 +62,7 @@ async def bench(
         with step("raw aiokafka and asyncpg baselines"):
             kafka = await raw_kafka(infra.bootstrap, round(rate * seconds), EVENT_BYTES, infra.idempotence)
             postgres = await raw_inserts(await platform.extra_database("raw"), round(rate * seconds), EVENT_BYTES)
-        with step(f"starting {len(platform.specs)} services"):
+        with step(f"starting {len(platform.specs)} service processes"):
             await platform.start()
         with step(f"{rate:g} registrations/s for {seconds:g} s, until all flowed"):
             load = await run_load(
@@ -72,6 +74,7 @@ async def bench(
         return Results(
             size=size,
             cities=len(cities),
+            replicas=replicas,
             infra=infra.label,
             load=load,
             kafka=kafka,
@@ -101,6 +104,9 @@ def main() -> None:
         type=float,
         help="share of participants whose first proposal the bench accepts and places, 0..1 (default: by size)",
     )
+    parser.add_argument(
+        "--replicas", type=int, choices=range(1, 4), help="processes of each shared service (default: by size)"
+    )
     parser.add_argument("--results", type=Path, help="also write the Markdown report here")
     args = parser.parse_args()
     if args.accept_share is not None and not 0 <= args.accept_share <= 1:
@@ -114,6 +120,7 @@ def main() -> None:
             args.seconds or sizes["seconds"],
             args.backlog or sizes["backlog"],
             sizes["accept"] if args.accept_share is None else args.accept_share,
+            args.replicas or sizes["replicas"],
         )
     )
     report = markdown(results)

@@ -42,6 +42,7 @@ from .infra import PATTERNS, SHARED, Platform
 from .load import LANGUAGES
 
 POLL_S = 0.05
+DRAIN_POLL_S = 0.25
 DRAIN_TIMEOUT_S = 300
 RELAY_SETTLE_S = 3.0
 QUIET_S = 3.0
@@ -122,22 +123,30 @@ async def _offsets_of(platform: Platform, service: str) -> AsyncIterator[Offsets
 async def _drain(platform: Platform, client: httpx.AsyncClient, service: str, records: int) -> tuple[int, float]:
     """(records handled, per second) from the start of the service's first batch to the end of its last.
 
-    The first batch's start is when its handled records were first seen, less the time the
-    service reports having spent in batches so far (they run back to back on a backlog). A
-    drain still going after ``DRAIN_TIMEOUT_S`` is measured as far as it got.
+    The service reports how long it has had a batch in hand, exact when asked, and when it committed
+    its last batch; on a backlog it is never idle between the two. So the first batch began that long
+    before the first poll that finds records handled (or before its last commit, if it had already
+    finished), and the polling interval does not skew the rate: polls can be few, and each costs the
+    service a /metrics page. The end is its last commit: it counts records once they are in its
+    database and commits their offsets just after, so a poll later finds that time set. A drain still
+    going after ``DRAIN_TIMEOUT_S`` is measured as far as it got.
     """
     began: float | None = None
-    deadline = time.monotonic() + DRAIN_TIMEOUT_S
+    deadline = time.time() + DRAIN_TIMEOUT_S
     while True:
-        count, busy = await platform.consumed(client, service)
-        now = time.monotonic()
-        if count and busy and began is None:  # a batch's time is noted just after its records
-            began = now - busy
-        if began is not None and (count >= records or now > deadline):
-            return count, count / (now - began)
+        progress = await platform.consumed(client, service)
+        now = time.time()
+        if progress.records and began is None:
+            began = (progress.last_batch_at if progress.records >= records else now) - progress.busy_s
+        if began is not None and progress.records >= records:
+            await asyncio.sleep(DRAIN_POLL_S)
+            ended = (await platform.consumed(client, service)).last_batch_at
+            return progress.records, progress.records / (ended - began)
+        if began is not None and now > deadline:
+            return progress.records, progress.records / (now - began)
         if now > deadline + DRAIN_TIMEOUT_S:
             raise TimeoutError(f"{service} handled nothing of its backlog of {records} records")
-        await asyncio.sleep(POLL_S)
+        await asyncio.sleep(DRAIN_POLL_S)
 
 
 async def _await_quiet(platform: Platform) -> None:
@@ -168,7 +177,7 @@ async def _lag(offsets: Offsets) -> int:
 
 async def _await_count(platform: Platform, client: httpx.AsyncClient, service: str, at_least: int) -> None:
     deadline = time.monotonic() + DRAIN_TIMEOUT_S
-    while (await platform.consumed(client, service))[0] < at_least and time.monotonic() < deadline:
+    while (await platform.consumed(client, service)).records < at_least and time.monotonic() < deadline:
         await asyncio.sleep(POLL_S)
 
 

@@ -40,6 +40,15 @@ PATTERNS = {"matching": MATCHING_PATTERN, "placement": PLACEMENT_PATTERN, "repor
 
 
 @dataclass(frozen=True)
+class Progress:
+    """A consumer's progress as its /metrics tell it."""
+
+    records: int
+    busy_s: float  # wall time with at least one batch in hand, overlapping batches counted once
+    last_batch_at: float  # Unix time its last batch was committed (0 before the first)
+
+
+@dataclass(frozen=True)
 class Infra:
     bootstrap: str
     server: PostgresServer
@@ -77,11 +86,16 @@ async def infrastructure(state_dir: Path) -> AsyncIterator[Infra]:
 
 
 class Platform:
-    """One intake per city plus the shared services, each its own process on a free port."""
+    """One intake per city plus ``replicas`` of each shared service, each its own process on a free port.
 
-    def __init__(self, infra: Infra, cities: Sequence[str], state_dir: Path) -> None:
+    A shared service's replicas share its database and consumer group, as its pods do on Kubernetes
+    (``deploy/k8s/base``: two), so its partitions are split between them; HTTP goes to the first.
+    """
+
+    def __init__(self, infra: Infra, cities: Sequence[str], state_dir: Path, replicas: int = 1) -> None:
         self.infra = infra
         self.cities = list(cities)
+        self.replicas = replicas
         self.log_dir = state_dir / "logs"
         self.run_id = uuid.uuid4().hex[:8]
         self.group_prefix = f"bench-{self.run_id}-"
@@ -110,6 +124,9 @@ class Platform:
         )
         prefix = {"MILE_CONSUMER_GROUP_PREFIX": self.group_prefix}
         self.specs = {s.name: replace(s, port=free_port(), env={**s.env, **prefix}) for s in specs}
+        for service in SHARED:
+            for replica in self.instances(service)[1:]:
+                self.specs[replica] = replace(self.specs[service], name=replica, port=free_port())
         if self.infra.external_broker:
             await asyncio.gather(
                 *(_start_group_at_end(self.infra.bootstrap, self.group(s), PATTERNS[s]) for s in SHARED)
@@ -131,30 +148,39 @@ class Platform:
     def auth(self, city: str, role: str = "caseworker") -> dict[str, str]:
         return {"Authorization": f"Bearer {self.issuer.token(site=city, roles=(role,))}"}
 
+    def instances(self, name: str) -> list[str]:
+        """The processes of a service: a shared one's replicas (``placement``, ``placement-2``, ...), else itself."""
+        if name not in SHARED:
+            return [name]
+        return [name, *(f"{name}-{n}" for n in range(2, self.replicas + 1))]
+
     async def start(self, *names: str) -> None:
-        for name in names or tuple(self.specs):
+        """Start services (every replica of a shared one) together, then wait until all are ready."""
+        started = [instance for name in names for instance in self.instances(name)] if names else list(self.specs)
+        for name in started:
             self.processes[name] = ServiceProcess(self.specs[name], self.log_dir)
-        for name in names or tuple(self.specs):
+        for name in started:
             await self.processes[name].wait_ready(180)
 
     def stop(self, *names: str) -> None:
-        """Stop services, noting each one's peak RSS first (the highest over its restarts)."""
-        for name in names or tuple(self.processes):
+        """Stop services, noting each process's peak RSS first (the highest over its restarts)."""
+        stopped = [instance for name in names for instance in self.instances(name)] if names else list(self.processes)
+        for name in stopped:
             process = self.processes.pop(name)
             peak = _peak_rss_mb(self.specs[name].port)
             self.peak_rss_mb[name] = max(peak, self.peak_rss_mb.get(name, 0.0))
             process.stop()
 
-    async def consumed(self, client: httpx.AsyncClient, service: str) -> tuple[int, float]:
-        """Since the service started, from its /metrics: records handled (any outcome), seconds in batches."""
-        text = (await client.get(f"{self.url(service)}/metrics")).text
-        records = busy = 0.0
-        for line in text.splitlines():
-            if line.startswith("mile_events_consumed_total{"):
-                records += float(line.rsplit(" ", 1)[1])
-            elif line.startswith("mile_consumer_batch_duration_seconds_sum{"):
-                busy += float(line.rsplit(" ", 1)[1])
-        return int(records), busy
+    async def consumed(self, client: httpx.AsyncClient, service: str) -> Progress:
+        """Since the service started, from the /metrics of each of its replicas: records handled (any
+        outcome), wall time with a batch in hand (of the replica busy longest), and when its last batch
+        was committed."""
+        replicas = [_progress((await client.get(f"{self.url(name)}/metrics")).text) for name in self.instances(service)]
+        return Progress(
+            sum(p.records for p in replicas),
+            max(p.busy_s for p in replicas),
+            max(p.last_batch_at for p in replicas),
+        )
 
     async def drop_databases(self) -> None:
         """Only on a server the bench did not start (a local one goes away with its data dir)."""
@@ -167,6 +193,20 @@ class Platform:
                 await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await conn.close()
+
+
+def _progress(metrics: str) -> Progress:
+    samples = {"mile_consumer_busy_seconds_total": 0.0, "mile_consumer_last_batch_timestamp_seconds": 0.0}
+    records = 0.0
+    for line in metrics.splitlines():
+        name = line.partition("{")[0]
+        if name == "mile_events_consumed_total":
+            records += float(line.rsplit(" ", 1)[1])
+        elif name in samples:
+            samples[name] = float(line.rsplit(" ", 1)[1])
+    return Progress(
+        int(records), samples["mile_consumer_busy_seconds_total"], samples["mile_consumer_last_batch_timestamp_seconds"]
+    )
 
 
 def _peak_rss_mb(port: int) -> float:
@@ -191,18 +231,15 @@ def _peak_rss_mb(port: int) -> float:
 async def _start_group_at_end(bootstrap: str, group: str, pattern: str) -> None:
     """Commit the current end offsets for a new group, so a broker's earlier events are not replayed.
 
-    Joins the group as its only member (some brokers accept commits from members only).
+    Commits as a standalone consumer, without joining the group: on tansu, a member that joined and
+    left here stalled the rebalance of two replicas restarting later for minutes.
     """
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False, session_timeout_ms=6000
-    )
+    partitions = await topic_partitions({"bootstrap_servers": bootstrap}, pattern)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
     await consumer.start()
     try:
-        consumer.subscribe(pattern=pattern)
-        while not consumer.assignment():
-            await consumer.getmany(timeout_ms=200, max_records=1)
-        partitions = await topic_partitions({"bootstrap_servers": bootstrap}, pattern)
+        consumer.assign(partitions)
         ends = await consumer.end_offsets(partitions)
-        await consumer.commit({tp: OffsetAndMetadata(ends[tp], "") for tp in consumer.assignment()})
+        await consumer.commit({tp: OffsetAndMetadata(ends[tp], "") for tp in partitions})
     finally:
         await consumer.stop()

@@ -22,6 +22,7 @@ BACKLOG_GOAL_PCT = 25.0
 class Results:
     size: str
     cities: int
+    replicas: int
     infra: str
     load: LoadResult
     kafka: KafkaBaseline
@@ -90,7 +91,7 @@ def figures(r: Results) -> list[dict[str, Any]]:
     for drain in r.drains:
         rows.append(
             _row(
-                f"{drain.service} consuming a backlog of {drain.records:,} records",
+                f"{drain.service} ({_replicas(r.replicas)}) consuming a backlog of {drain.records:,} records",
                 f"{drain.per_s:,.0f} records/s = {drain.share:.0f} % of raw"
                 + ("" if drain.handled >= drain.records else f" (cut off after {drain.handled:,} records)"),
                 f"raw aiokafka consume of the same records (best of {RAW_READS}): {drain.raw_per_s:,.0f}/s",
@@ -110,8 +111,9 @@ def markdown(r: Results) -> str:
         "# End-to-end benchmark",
         "",
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}, size `{r.size}`, against {r.infra}:",
-        f"`uv run python -m bench.e2e --size {r.size}`. {r.cities} intake(s) (one per city) and the three",
-        "shared services, each its own process, on the same machine as the broker, PostgreSQL and this load generator.",
+        f"`uv run python -m bench.e2e --size {r.size}`. {r.cities} intake(s) (one per city) and",
+        f"{_replicas(r.replicas)} of each shared service (as deploy/k8s/base runs them), each its own process, on",
+        "the same machine as the broker, PostgreSQL and this load generator.",
         "",
         "| figure | value | baseline (same run, same broker and database) | goal | met |",
         "|---|---|---|---|---|",
@@ -139,6 +141,10 @@ def machine() -> str:
 
 def _row(figure: str, value: str, baseline: str = "", goal: str = "", met: bool | None = None) -> dict[str, Any]:
     return {"figure": figure, "value": value, "baseline": baseline, "goal": goal, "met": met}
+
+
+def _replicas(n: int) -> str:
+    return "1 replica" if n == 1 else f"{n} replicas"
 
 
 def _rate(count: int, seconds: float) -> str:

@@ -50,10 +50,13 @@ async def test_smoke_run_loses_nothing_and_reports_every_figure(
     backlogs = [row for name, row in figures.items() if "backlog" in name]
     assert sorted(name.split()[0] for name in figures if "backlog" in name) == ["matching", "placement", "reporting"]
     for row in backlogs:
-        assert "nan" not in row["value"] and "% of raw" in row["value"], row
+        assert "(2 replicas)" in row["figure"], row  # as deploy/k8s/base runs them
+        assert "% of raw" in row["value"], row
+        assert float(row["value"].split(" records/s")[0].replace(",", "")) > 0, row
         assert row["met"] in (True, False)
     peaks = dict(item.rsplit(" ", 1) for item in figures["peak RSS per service process (MB)"]["value"].split(", "))
-    assert set(peaks) == {f"intake-{city}", "matching", "placement", "reporting"}
+    shared = {f"{service}{replica}" for service in ("matching", "placement", "reporting") for replica in ("", "-2")}
+    assert set(peaks) == {f"intake-{city}", *shared}
     assert all(float(mb) > 0 for mb in peaks.values()), peaks
     for figure in ("intake commits (HTTP 201)", "sustained throughput, intake → reporting"):
         assert "raw " in figures[figure]["baseline"], figures[figure]  # each beside its same-run baseline

@@ -22,9 +22,10 @@ from opentelemetry import trace
 from mile_platform import metrics
 from mile_platform.errors import is_transient
 from mile_platform.outbox import NOTIFY_CHANNEL
-from mile_platform.telemetry import context_from, current_traceparent, tracer
+from mile_platform.telemetry import context_from, traceparent_of, tracer
 
 log = logging.getLogger(__name__)
+YIELD_EVERY = 100  # rows sent between chances for the service's consumer to go on: sending never waits
 
 
 class OutboxRelay:
@@ -105,24 +106,28 @@ class OutboxRelay:
         if not rows:
             return 0
         pending = []
-        for row in rows:
-            headers = [(k, v.encode()) for k, v in json.loads(row["headers"])]
-            stored = dict(headers).get("traceparent")
-            with tracer().start_as_current_span(
+        for n, row in enumerate(rows, start=1):
+            stored = dict(json.loads(row["headers"]))
+            cause = stored.pop("traceparent", None)
+            span = tracer().start_span(
                 f"publish {row['topic']}",
-                context=context_from(stored.decode() if stored else None),
+                context=context_from(cause),
                 kind=trace.SpanKind.PRODUCER,
                 attributes={"messaging.system": "kafka", "messaging.destination.name": row["topic"]},
-            ):
-                traceparent = current_traceparent()
-                if traceparent:
-                    headers = [(k, v) for k, v in headers if k != "traceparent"]
-                    headers.append(("traceparent", traceparent.encode()))
+            )
+            headers = [(k, v.encode()) for k, v in stored.items()]
+            if traceparent := traceparent_of(span) or cause:
+                headers.append(("traceparent", traceparent.encode()))
+            try:
                 pending.append(
                     await self._producer.send(
                         row["topic"], value=row["payload"], key=row["key"].encode(), headers=headers
                     )
                 )
+            finally:
+                span.end()
+            if n % YIELD_EVERY == 0:
+                await asyncio.sleep(0)
         await asyncio.gather(*pending)
         await conn.execute(
             "UPDATE mile_outbox SET published_at = now() WHERE id = ANY($1::bigint[])",

@@ -55,14 +55,15 @@ class CEFRLevel(StrEnum):
     @property
     def rank(self) -> int:
         """1 (A1) to 6 (C2): string order happens to work, but matching should not rely on it."""
-        return _CEFR_ORDER.index(self) + 1
+        return _CEFR_RANK[self]
 
     def meets(self, required: CEFRLevel) -> bool:
         """Whether this level satisfies a vacancy's minimum level."""
         return self.rank >= required.rank
 
 
-_CEFR_ORDER: tuple[CEFRLevel, ...] = tuple(CEFRLevel)
+_CEFR_RANK: dict[CEFRLevel, int] = {level: n for n, level in enumerate(CEFRLevel, start=1)}
+"""Looked up rather than searched: matching asks for ranks several times per candidate and vacancy."""
 
 
 class LanguageSkill(StrEnum):

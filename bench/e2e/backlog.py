@@ -56,10 +56,15 @@ class Drain:
     handled: int  # fewer than records when the drain was cut off
     per_s: float
     raw_per_s: float
+    lock_wait_s: float = 0.0  # matching's replicas together, waiting for its proposal lock
 
     @property
     def share(self) -> float:
         return 100 * self.per_s / self.raw_per_s
+
+    @property
+    def seconds(self) -> float:
+        return self.handled / self.per_s
 
 
 async def run_backlogs(platform: Platform, events: int, vacancy_ids: dict[str, uuid.UUID]) -> list[Drain]:
@@ -93,7 +98,8 @@ async def _measure(platform: Platform, client: httpx.AsyncClient, service: str) 
     records, raw_s = reads[0][0], min(seconds for _, seconds in reads)
     await platform.start(service)
     handled, per_s = await _drain(platform, client, service, records)
-    return Drain(service, records, handled, per_s, records / raw_s)
+    lock_wait_s = (await platform.consumed(client, service)).lock_wait_s  # started for this drain: all of it
+    return Drain(service, records, handled, per_s, records / raw_s, lock_wait_s)
 
 
 Offsets = Callable[[], Awaitable[tuple[dict[TopicPartition, int], dict[TopicPartition, int]]]]

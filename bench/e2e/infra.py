@@ -46,6 +46,7 @@ class Progress:
     records: int
     busy_s: float  # wall time with at least one batch in hand, overlapping batches counted once
     last_batch_at: float  # Unix time its last batch was committed (0 before the first)
+    lock_wait_s: float = 0.0  # matching only: time its transactions waited for the proposal lock
 
 
 @dataclass(frozen=True)
@@ -180,6 +181,7 @@ class Platform:
             sum(p.records for p in replicas),
             max(p.busy_s for p in replicas),
             max(p.last_batch_at for p in replicas),
+            sum(p.lock_wait_s for p in replicas),
         )
 
     async def drop_databases(self) -> None:
@@ -196,16 +198,26 @@ class Platform:
 
 
 def _progress(metrics: str) -> Progress:
-    samples = {"mile_consumer_busy_seconds_total": 0.0, "mile_consumer_last_batch_timestamp_seconds": 0.0}
+    samples = dict.fromkeys(
+        (
+            "mile_consumer_busy_seconds_total",
+            "mile_consumer_last_batch_timestamp_seconds",
+            "mile_matching_proposal_lock_wait_seconds_sum",
+        ),
+        0.0,
+    )
     records = 0.0
     for line in metrics.splitlines():
-        name = line.partition("{")[0]
+        name = line.partition("{")[0].partition(" ")[0]  # labelled or not
         if name == "mile_events_consumed_total":
             records += float(line.rsplit(" ", 1)[1])
         elif name in samples:
             samples[name] = float(line.rsplit(" ", 1)[1])
     return Progress(
-        int(records), samples["mile_consumer_busy_seconds_total"], samples["mile_consumer_last_batch_timestamp_seconds"]
+        int(records),
+        samples["mile_consumer_busy_seconds_total"],
+        samples["mile_consumer_last_batch_timestamp_seconds"],
+        samples["mile_matching_proposal_lock_wait_seconds_sum"],
     )
 
 

@@ -54,6 +54,7 @@ async def test_smoke_run_loses_nothing_and_reports_every_figure(
         assert "% of raw" in row["value"], row
         assert float(row["value"].split(" records/s")[0].replace(",", "")) > 0, row
         assert row["met"] in (True, False)
+        assert ("for the proposal lock" in row["value"]) == row["figure"].startswith("matching"), row  # why it lags
     peaks = dict(item.rsplit(" ", 1) for item in figures["peak RSS per service process (MB)"]["value"].split(", "))
     shared = {f"{service}{replica}" for service in ("matching", "placement", "reporting") for replica in ("", "-2")}
     assert set(peaks) == {f"intake-{city}", *shared}

@@ -13,6 +13,7 @@ import pytest
 import yaml
 from prometheus_client.metrics import MetricWrapperBase
 
+from mile_matching import repository as matching_repository
 from mile_platform import metrics
 
 REPO = Path(__file__).resolve().parents[2]
@@ -23,9 +24,9 @@ SUFFIXES = {"counter": ("_total", "_created"), "gauge": ("",), "histogram": ("_b
 
 
 def exposed_metrics() -> set[str]:
-    """Every sample name the platform's metrics produce, as Prometheus stores them."""
+    """Every sample name the platform's metrics (and matching's lock wait) produce, as Prometheus stores them."""
     names = {"up"}
-    for value in vars(metrics).values():
+    for value in [*vars(metrics).values(), matching_repository.PROPOSAL_LOCK_WAIT]:
         if isinstance(value, MetricWrapperBase):
             names |= {value._name + suffix for suffix in SUFFIXES[value._type]}
         elif isinstance(value, metrics.BusySeconds):  # a collector of its own, read when scraped

@@ -6,8 +6,15 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 import asyncpg
+from prometheus_client import Histogram
 
 # --- proposing ----------------------------------------------------------------------------
+
+PROPOSAL_LOCK_WAIT = Histogram(
+    "mile_matching_proposal_lock_wait_seconds",
+    "Time a transaction of matching waited for its proposal lock (consumer batches, proposing commands)",
+    buckets=(0.001, 0.005, 0.025, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
 
 
 async def lock_proposing(conn: asyncpg.Connection) -> None:
@@ -17,7 +24,8 @@ async def lock_proposing(conn: asyncpg.Connection) -> None:
     the other (neither transaction sees the other's uncommitted row); taken first, in every
     transaction that proposes, the second one to run sees what the first committed.
     """
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('mile_matching.proposals'))")
+    with PROPOSAL_LOCK_WAIT.time():  # proposing is serial: the wait shows when replicas stop helping
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext('mile_matching.proposals'))")
 
 
 # --- candidates ---------------------------------------------------------------------------

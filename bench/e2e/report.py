@@ -94,7 +94,7 @@ def figures(r: Results) -> list[dict[str, Any]]:
                 f"{drain.service} ({_replicas(r.replicas)}) consuming a backlog of {drain.records:,} records",
                 f"{drain.per_s:,.0f} records/s = {drain.share:.0f} % of raw"
                 + ("" if drain.handled >= drain.records else f" (cut off after {drain.handled:,} records)")
-                + _lock_wait(drain),
+                + _lock_wait(drain, r.replicas),
                 f"raw aiokafka consume of the same records (best of {RAW_READS}): {drain.raw_per_s:,.0f}/s",
                 goal=f"≥ {BACKLOG_GOAL_PCT:.0f} %",
                 met=drain.share >= BACKLOG_GOAL_PCT,
@@ -148,9 +148,9 @@ def _replicas(n: int) -> str:
     return "1 replica" if n == 1 else f"{n} replicas"
 
 
-def _lock_wait(drain: Drain) -> str:
+def _lock_wait(drain: Drain, replicas: int) -> str:
     """Matching proposes one transaction at a time: how long its replicas queued for that, in all."""
-    if not drain.lock_wait_s:
+    if not drain.lock_wait_s or replicas == 1:
         return ""
     return f"; its replicas waited {drain.lock_wait_s:.1f} s in all for the proposal lock, in {drain.seconds:.1f} s"
 

@@ -113,7 +113,7 @@ def markdown(r: Results) -> str:
         "",
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}, size `{r.size}`, against {r.infra}:",
         f"`uv run python -m bench.e2e --size {r.size}`. {r.cities} intake(s) (one per city) and",
-        f"{_replicas(r.replicas)} of each shared service (as deploy/k8s/base runs them), each its own process, on",
+        f"{_replicas(r.replicas)} of each shared service, each its own process, on",
         "the same machine as the broker, PostgreSQL and this load generator.",
         "",
         "| figure | value | baseline (same run, same broker and database) | goal | met |",

@@ -124,6 +124,10 @@ class OutboxRelay:
                         row["topic"], value=row["payload"], key=row["key"].encode(), headers=headers
                     )
                 )
+            except Exception as exc:
+                span.record_exception(exc)
+                span.set_status(trace.StatusCode.ERROR, type(exc).__name__)
+                raise
             finally:
                 span.end()
             if n % YIELD_EVERY == 0:

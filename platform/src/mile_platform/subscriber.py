@@ -37,7 +37,15 @@ from mile_platform.deadletter import dead_letter_headers, dead_letter_target, de
 from mile_platform.errors import PermanentError, is_permanent, is_transient
 from mile_platform.settings import PlatformSettings
 from mile_platform.telemetry import context_from, tracer
-from mile_schemas import Event, EventMeta, UnknownEventType, city_of_participants_topic, from_headers, parse_event
+from mile_schemas import (
+    Event,
+    EventMeta,
+    Readers,
+    UnknownEventType,
+    city_of_participants_topic,
+    from_headers,
+    parse_event,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -98,6 +106,8 @@ class Consumer:
     """Apply different partitions of one topic in transactions side by side. Sound only when events
     with different keys never touch the same rows, so no order between them matters; a partition's
     records, and different topics, are still applied one after another."""
+    readers: Readers = field(default_factory=dict)
+    """Event type -> a ``mile_schemas.reader`` of its model, for events read without parts the handler never uses."""
 
 
 @dataclass
@@ -413,7 +423,7 @@ class ReliableSubscriber:
                 if meta.type not in self.consumer.handles:
                     skipped[record.topic] += 1
                     continue
-                event = parse_event(meta.type, record.value or b"")
+                event = parse_event(meta.type, record.value or b"", self.consumer.readers)
                 _require_own_city(record.topic, event)
             except UnknownEventType:
                 skipped[record.topic] += 1

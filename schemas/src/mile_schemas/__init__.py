@@ -75,7 +75,7 @@ from mile_schemas.events import (
     WorkPermit,
 )
 from mile_schemas.events._fields import CoarseLatitude, CoarseLongitude, Label, unique
-from mile_schemas.registry import EVENT_TYPES, UnknownEventType, encode_event, parse_event
+from mile_schemas.registry import EVENT_TYPES, Readers, UnknownEventType, encode_event, parse_event, reader
 from mile_schemas.timestamps import UtcDateTime, utc_now
 from mile_schemas.topics import (
     MATCHES,
@@ -141,6 +141,7 @@ __all__ = [
     "PlacementOutcome",
     "PlacementStarted",
     "Producer",
+    "Readers",
     "ReasonCode",
     "RecognitionStatus",
     "Sex",
@@ -166,6 +167,7 @@ __all__ = [
     "from_headers",
     "parse_event",
     "participants_topic",
+    "reader",
     "to_headers",
     "unique",
     "utc_now",

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import ClassVar, TypeVar
+
 from mile_schemas.base import Event
 from mile_schemas.events import (
     AssessmentCompleted,
@@ -27,7 +31,11 @@ from mile_schemas.events import (
     VacancyUpdated,
 )
 
-__all__ = ["EVENT_TYPES", "UnknownEventType", "encode_event", "parse_event"]
+__all__ = ["EVENT_TYPES", "Readers", "UnknownEventType", "encode_event", "parse_event", "reader"]
+
+E = TypeVar("E", bound=Event)
+Readers = Mapping[str, type[Event]]
+"""Event type -> the model a consumer reads it with, where that is a ``reader`` of the registered one."""
 
 # Every version ever published stays here: old messages remain readable on replay.
 _MODELS: tuple[type[Event], ...] = (
@@ -71,9 +79,36 @@ class UnknownEventType(ValueError):
     """No model is registered for a ``ce_type``: a permanent error (dead-letter it)."""
 
 
-def parse_event(meta_type: str, data: bytes | str) -> Event:
-    """The event model for ``meta_type`` parsed from JSON; raises ValidationError if invalid."""
-    model = EVENT_TYPES.get(meta_type)
+def reader(model: type[E], *skipped: str) -> type[E]:
+    """``model`` as read by a consumer that never uses its optional parts ``skipped``: a subclass in
+    which they are neither parsed nor validated, and read as None. ``isinstance`` and ``event_type``
+    still say ``model``: handlers dispatch on those, never on the exact class.
+
+    A tolerant reader: each consumer validates what it uses, the producer validated the whole. It
+    earns its place on a backlog: a registration's profile is half the cost of decoding it, and
+    reporting has no use for it.
+    """
+    for name in skipped:
+        if model.model_fields[name].default is not None:
+            raise ValueError(f"{model.__name__}.{name} is not optional: a reader cannot skip it")
+    name = f"{model.__name__}Without{''.join(part.title() for part in skipped)}"
+    namespace = {
+        "__module__": __name__,
+        "__qualname__": name,
+        "__doc__": f"{model.__name__} read without {', '.join(skipped)} (see ``reader``).",
+        "__annotations__": dict.fromkeys(skipped, ClassVar[None]),
+        **dict.fromkeys(skipped),
+    }
+    return type(model)(name, (model,), namespace)  # type: ignore[return-value]
+
+
+_NO_READERS: Readers = MappingProxyType({})
+
+
+def parse_event(meta_type: str, data: bytes | str, readers: Readers = _NO_READERS) -> Event:
+    """The event model for ``meta_type`` (or the consumer's reader of it) parsed from JSON;
+    raises ValidationError if invalid."""
+    model = readers.get(meta_type) or EVENT_TYPES.get(meta_type)
     if model is None:
         raise UnknownEventType(f"unknown event type {meta_type!r}")
     return model.model_validate_json(data)

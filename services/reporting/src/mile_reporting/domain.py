@@ -118,22 +118,25 @@ def _employed(event: FollowUpRecorded) -> StageReached | None:
     return None
 
 
-# Dispatch on the exact type: one dictionary look-up per event instead of a chain of pattern tests.
-_RULES: dict[type[Event], Callable[..., StageReached | None]] = {
-    ParticipantRegistered: lambda e: StageReached(e.participant_id, e.city, Stage.REGISTERED, e.registered_at),
-    AssessmentCompleted: lambda e: StageReached(e.participant_id, e.city, Stage.ASSESSED, e.completed_at),
-    TrainingEnrolled: lambda e: StageReached(e.participant_id, e.city, Stage.IN_TRAINING, e.enrolled_at),
-    TrainingEnded: _trained,
-    MatchDecided: _accepted,
-    PlacementStarted: lambda e: StageReached(e.participant_id, e.city, Stage.PLACED, e.started_at),
-    PlacementEnded: _completed,
-    FollowUpRecorded: _employed,
+# Dispatch on the event type: one dictionary look-up per event instead of a chain of pattern tests.
+# Its CloudEvents type, not its class: the consumer may read an event with a reader (a subclass).
+_RULES: dict[str, Callable[..., StageReached | None]] = {
+    ParticipantRegistered.event_type: lambda e: StageReached(
+        e.participant_id, e.city, Stage.REGISTERED, e.registered_at
+    ),
+    AssessmentCompleted.event_type: lambda e: StageReached(e.participant_id, e.city, Stage.ASSESSED, e.completed_at),
+    TrainingEnrolled.event_type: lambda e: StageReached(e.participant_id, e.city, Stage.IN_TRAINING, e.enrolled_at),
+    TrainingEnded.event_type: _trained,
+    MatchDecided.event_type: _accepted,
+    PlacementStarted.event_type: lambda e: StageReached(e.participant_id, e.city, Stage.PLACED, e.started_at),
+    PlacementEnded.event_type: _completed,
+    FollowUpRecorded.event_type: _employed,
 }
 
 
 def stage_reached(event: Event) -> StageReached | None:
     """The stage ``event`` shows its participant reached, or None when it shows none."""
-    rule = _RULES.get(type(event))
+    rule = _RULES.get(event.event_type)
     return rule(event) if rule is not None else None
 
 
@@ -143,9 +146,9 @@ def funnel_changes(events: Iterable[Event]) -> FunnelChanges:
     erased: set[UUID] = set()
     rules = _RULES
     for event in events:
-        rule = rules.get(type(event))
+        rule = rules.get(event.event_type)
         if rule is None:
-            if type(event) is ParticipantErased:
+            if event.event_type == ParticipantErased.event_type:
                 erased.add(event.participant_id)  # type: ignore[attr-defined]  # checked just above
             continue
         reached = rule(event)

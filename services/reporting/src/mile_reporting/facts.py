@@ -78,12 +78,12 @@ class FactChanges(NamedTuple):
 
 def statistics_snapshot(event: Event) -> StatisticsSnapshot | None:
     """The statistics ``event`` states, or None when it says nothing about them."""
-    kind = type(event)
-    if kind is ParticipantRegistered:
+    kind = event.event_type  # not its class: the consumer reads these without their profile (a subclass)
+    if kind == ParticipantRegistered.event_type:
         return StatisticsSnapshot(event.participant_id, event.city, _codes(event.statistics), event.registered_at)  # type: ignore[attr-defined]
-    if kind is ParticipantProfileUpdated:
+    if kind == ParticipantProfileUpdated.event_type:
         return StatisticsSnapshot(event.participant_id, event.city, _codes(event.statistics), event.updated_at)  # type: ignore[attr-defined]
-    if kind is ConsentChanged and event.purpose is ConsentPurpose.STATISTICS:  # type: ignore[attr-defined]
+    if kind == ConsentChanged.event_type and event.purpose is ConsentPurpose.STATISTICS:  # type: ignore[attr-defined]
         given = event.status is ConsentStatus.GIVEN  # type: ignore[attr-defined]
         # Withdrawn or expired consent: reporting forgets the attributes (fail-closed).
         attributes = _codes(event.statistics) if given else None  # type: ignore[attr-defined]
@@ -113,7 +113,9 @@ def drop_out(event: PlacementEnded) -> DropOut | None:
     return None
 
 
-_STATISTICS_EVENTS = (ParticipantRegistered, ParticipantProfileUpdated, ConsentChanged)
+_STATISTICS_EVENTS = frozenset(
+    model.event_type for model in (ParticipantRegistered, ParticipantProfileUpdated, ConsentChanged)
+)
 
 
 def fact_changes(events: Iterable[Event]) -> FactChanges:
@@ -122,17 +124,17 @@ def fact_changes(events: Iterable[Event]) -> FactChanges:
     levels: dict[tuple[UUID, str, datetime], LanguageLevel] = {}
     drop_outs: dict[UUID, DropOut] = {}
     for event in events:
-        kind = type(event)
+        kind = event.event_type
         if kind in _STATISTICS_EVENTS:
             snapshot = statistics_snapshot(event)
             if snapshot is not None:
                 known = newest.get(snapshot.participant_id)
                 if known is None or snapshot.as_of >= known.as_of:
                     newest[snapshot.participant_id] = snapshot
-        elif kind is AssessmentCompleted:
+        elif kind == AssessmentCompleted.event_type:
             for level in language_levels(event):  # type: ignore[arg-type]  # checked just above
                 levels[(level.participant_id, level.language, level.assessed_at)] = level
-        elif kind is PlacementEnded:
+        elif kind == PlacementEnded.event_type:
             dropped = drop_out(event)  # type: ignore[arg-type]  # checked just above
             if dropped is not None:
                 drop_outs[dropped.placement_id] = dropped

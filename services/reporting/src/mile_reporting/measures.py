@@ -67,11 +67,14 @@ class MeasureChanges(NamedTuple):
     follow_ups: tuple[FollowUpState, ...]  # furthest state per follow-up, in key order
 
 
+_FOLLOW_UP_EVENTS = frozenset(model.event_type for model in (FollowUpDue, FollowUpMissed, FollowUpRecorded))
+
+
 def _follow_up(event: Event) -> FollowUpState:
-    kind = type(event)
-    if kind is FollowUpDue:
+    kind = event.event_type
+    if kind == FollowUpDue.event_type:
         state, due_at, settled_at = "due", event.due_at, None  # type: ignore[attr-defined]
-    elif kind is FollowUpMissed:
+    elif kind == FollowUpMissed.event_type:
         state, due_at, settled_at = "missed", event.due_at, event.missed_at  # type: ignore[attr-defined]
     else:
         state, due_at, settled_at = "recorded", None, event.recorded_at  # type: ignore[attr-defined]
@@ -97,16 +100,16 @@ def measure_changes(events: Iterable[Event]) -> MeasureChanges:
     trainings: dict[UUID, TrainingEnding] = {}
     follow_ups: dict[UUID, FollowUpState] = {}
     for event in events:
-        kind = type(event)
+        kind = event.event_type  # its type, not its class: the same dispatch as the funnel's
         got: MeasureReceived | None = None
-        if kind is TrainingEnrolled:
+        if kind == TrainingEnrolled.event_type:
             got = MeasureReceived(event.participant_id, event.city, event.course_type.value, event.enrolled_at)  # type: ignore[attr-defined]
-        elif kind is GuidanceSessionRecorded:
+        elif kind == GuidanceSessionRecorded.event_type:
             got = MeasureReceived(event.participant_id, event.city, event.kind.value, event.recorded_at)  # type: ignore[attr-defined]
-        elif kind is TrainingEnded:
+        elif kind == TrainingEnded.event_type:
             ending = _training_ending(event)  # type: ignore[arg-type]  # checked just above
             trainings.setdefault(ending.enrolment_id, ending)
-        elif kind is FollowUpDue or kind is FollowUpMissed or kind is FollowUpRecorded:
+        elif kind in _FOLLOW_UP_EVENTS:
             state = _follow_up(event)
             known_state = follow_ups.get(state.follow_up_id)
             follow_ups[state.follow_up_id] = state if known_state is None else merge_follow_up(known_state, state)

@@ -298,7 +298,7 @@ def decode(records: list[Raw]) -> tuple[list[Event], int]:
             meta, _ = from_headers(headers)
             if meta.type not in handles:
                 continue
-            event = parse_event(meta.type, value or b"")
+            event = parse_event(meta.type, value or b"", consumer.readers)
         except Exception:  # the live consumer dead-letters these; a rebuild counts them
             rejected += 1
             continue

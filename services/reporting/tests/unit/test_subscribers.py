@@ -5,7 +5,7 @@ import re
 import pytest
 
 from mile_reporting.subscribers import TOPICS_PATTERN, consumer
-from mile_schemas import all_topics, dead_letter_topic
+from mile_schemas import EVENT_TYPES, all_topics, dead_letter_topic
 
 PATTERN = re.compile(TOPICS_PATTERN)
 
@@ -46,3 +46,11 @@ def test_the_consumer_applies_the_events_of_every_projection() -> None:
         "eu.mile.placement.follow_up_due.v1",
         "eu.mile.placement.follow_up_missed.v1",
     }
+
+
+def test_the_consumer_parses_no_profile() -> None:
+    """Profiles are matching's: reporting neither reads nor validates them, and decodes faster for it."""
+    models = [consumer.readers.get(event_type, EVENT_TYPES[event_type]) for event_type in consumer.handles]
+    assert not [model.__name__ for model in models if "profile" in model.model_fields]
+    with_profile = {event_type for event_type in consumer.handles if "profile" in EVENT_TYPES[event_type].model_fields}
+    assert set(consumer.readers) == with_profile

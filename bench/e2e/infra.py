@@ -12,9 +12,9 @@ import asyncio
 import base64
 import os
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -47,6 +47,7 @@ class Progress:
     busy_s: float  # wall time with at least one batch in hand, overlapping batches counted once
     last_batch_at: float  # Unix time its last batch was committed (0 before the first)
     lock_wait_s: float = 0.0  # matching only: time its transactions waited for the proposal lock
+    cpu_s: float = 0.0  # CPU time of its processes (user + system), since they started
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,11 @@ class Infra:
     idempotence: bool  # the idempotent producer: Apache Kafka has it, tansu not
     external_broker: bool
     label: str  # what ran, for the report
+    pids: Mapping[str, int] = field(default_factory=dict)  # the broker and PostgreSQL this bench started
+
+    def cpu_s(self) -> dict[str, float]:
+        """CPU time so far of the broker and PostgreSQL this bench started (one it did not is not seen)."""
+        return {name: process_tree_cpu_s(pid) for name, pid in self.pids.items()}
 
 
 @asynccontextmanager
@@ -78,7 +84,15 @@ async def infrastructure(state_dir: Path) -> AsyncIterator[Infra]:
             postgres = LocalPostgres(state_dir / "pgdata", free_port(), log_path=state_dir / "postgres.log")
             await postgres.start()
             server, db_label = postgres, "embedded PostgreSQL (fsync on)"
-        yield Infra(bootstrap, server, idempotence, broker is None, f"{broker_label}, {db_label}")
+        pids = {"broker": broker.pid if broker else None, "PostgreSQL": postgres.pid if postgres else None}
+        yield Infra(
+            bootstrap,
+            server,
+            idempotence,
+            broker is None,
+            f"{broker_label}, {db_label}",
+            {name: pid for name, pid in pids.items() if pid is not None},
+        )
     finally:
         if broker:
             broker.stop()
@@ -182,6 +196,7 @@ class Platform:
             max(p.busy_s for p in replicas),
             max(p.last_batch_at for p in replicas),
             sum(p.lock_wait_s for p in replicas),
+            sum(p.cpu_s for p in replicas),
         )
 
     async def drop_databases(self) -> None:
@@ -203,6 +218,7 @@ def _progress(metrics: str) -> Progress:
             "mile_consumer_busy_seconds_total",
             "mile_consumer_last_batch_timestamp_seconds",
             "mile_matching_proposal_lock_wait_seconds_sum",
+            "process_cpu_seconds_total",  # prometheus-client's own, of the service's process
         ),
         0.0,
     )
@@ -218,7 +234,29 @@ def _progress(metrics: str) -> Progress:
         samples["mile_consumer_busy_seconds_total"],
         samples["mile_consumer_last_batch_timestamp_seconds"],
         samples["mile_matching_proposal_lock_wait_seconds_sum"],
+        samples["process_cpu_seconds_total"],
     )
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def process_tree_cpu_s(pid: int) -> float:
+    """CPU time of a process, its children that ended and those still running (a PostgreSQL server's
+    backends), from /proc: the bench's own view of what the broker and the database cost."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # it ended meanwhile
+            continue
+        if entry.name == str(pid):
+            total += sum(map(int, stat[11:15])) / _TICKS  # utime, stime, cutime, cstime
+        elif int(stat[1]) == pid:
+            total += sum(map(int, stat[11:13])) / _TICKS
+    return total
 
 
 def _peak_rss_mb(port: int) -> float:

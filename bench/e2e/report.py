@@ -6,6 +6,7 @@ import json
 import math
 import os
 import platform
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -94,8 +95,10 @@ def figures(r: Results) -> list[dict[str, Any]]:
                 f"{drain.service} ({_replicas(r.replicas)}) consuming a backlog of {drain.records:,} records",
                 f"{drain.per_s:,.0f} records/s = {drain.share:.0f} % of raw"
                 + ("" if drain.handled >= drain.records else f" (cut off after {drain.handled:,} records)")
-                + _lock_wait(drain, r.replicas),
-                f"raw aiokafka consume of the same records (best of {RAW_READS}): {drain.raw_per_s:,.0f}/s",
+                + _lock_wait(drain, r.replicas)
+                + _cpu(drain.cpu_us),
+                f"raw aiokafka consume of the same records (best of {RAW_READS}): {drain.raw_per_s:,.0f}/s"
+                + _cpu(drain.raw_cpu_us),
                 goal=f"≥ {BACKLOG_GOAL_PCT:.0f} %",
                 met=drain.share >= BACKLOG_GOAL_PCT,
             )
@@ -153,6 +156,13 @@ def _lock_wait(drain: Drain, replicas: int) -> str:
     if not drain.lock_wait_s or replicas == 1:
         return ""
     return f"; its replicas waited {drain.lock_wait_s:.1f} s in all for the proposal lock, in {drain.seconds:.1f} s"
+
+
+def _cpu(per_record: Mapping[str, float]) -> str:
+    """What each process (or server) spent per record, where the bench could see it."""
+    if not per_record:
+        return ""
+    return "; CPU per record: " + ", ".join(f"{name} {us:,.0f} µs" for name, us in per_record.items())
 
 
 def _rate(count: int, seconds: float) -> str:

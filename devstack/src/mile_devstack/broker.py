@@ -34,6 +34,11 @@ class LocalBroker:
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
+    @property
+    def pid(self) -> int | None:
+        """The tansu process while it runs: what the bench reads its CPU time from."""
+        return self._proc.pid if self.running and self._proc is not None else None
+
     async def start(self, timeout: float = 30.0) -> None:
         """Start tansu and wait until an admin client can list topics."""
         if self.running:

@@ -29,15 +29,17 @@ from .report import Results, figures_line, markdown
 # targets (120 through the full model of 520 reached); the smoke run takes every one the whole way.
 # A full backlog is about eight minutes of the offered rate: a drain of ten thousand lasted half a
 # second to two, short enough for a service's first batch and the 50 ms polling to skew its rate.
-# At full size each shared service runs one process, as `make up` runs the platform on one machine:
-# on the two-core machine the goals are set for, two replicas of each (as deploy/k8s/base runs them
-# on a cluster) pushed p99 at 200/s past a second (11 processes on 2 cores, each replica's batches
-# half as large). The smoke run takes two, so `make test` covers replicas sharing a consumer group;
-# `--replicas 2` measures them at full size.
+# Under load at full size each shared service runs one process, as `make up` runs the platform on one
+# machine: on the two-core machine the goals are set for, two replicas of each (as deploy/k8s/base runs
+# them on a cluster) pushed p99 at 200/s past a second (11 processes on 2 cores, each replica's batches
+# half as large). Each backlog is drained by the service alone, so it runs as deployed: two replicas
+# sharing its consumer group. The smoke run takes two throughout, so `make test` covers replicas under
+# load too; `--replicas` and `--backlog-replicas` change either.
 SIZES = {
     "smoke": {"cities": 1, "rate": 10.0, "seconds": 2.0, "backlog": 100, "accept": 1.0, "replicas": 2},
     "full": {"cities": 5, "rate": 200.0, "seconds": 60.0, "backlog": 100_000, "accept": 0.25, "replicas": 1},
 }
+BACKLOG_REPLICAS = 2  # as deploy/k8s/base runs each shared service
 EVENT_BYTES = 1000  # about a registration event's size, for the raw baselines
 
 
@@ -51,7 +53,14 @@ def step(what: str) -> Iterator[None]:
 
 
 async def bench(
-    size: str, cities: list[str], rate: float, seconds: float, backlog: int, accept_share: float, replicas: int
+    size: str,
+    cities: list[str],
+    rate: float,
+    seconds: float,
+    backlog: int,
+    accept_share: float,
+    replicas: int,
+    backlog_replicas: int,
 ) -> Results:
     async with AsyncExitStack() as stack:  # on the way out: services, their databases, broker and PostgreSQL
         state = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="mile-bench-")))
@@ -72,12 +81,14 @@ async def bench(
                 platform, rate=rate, seconds=seconds, settle_s=max(60.0, seconds), accept_share=accept_share
             )
         with step(f"backlogs of {backlog:,} events"):
-            drains = await run_backlogs(platform, backlog, {city: ids[0] for city, ids in load.vacancies.items()})
+            vacancy_ids = {city: ids[0] for city, ids in load.vacancies.items()}
+            drains = await run_backlogs(platform, backlog, vacancy_ids, backlog_replicas)
         platform.stop()
         return Results(
             size=size,
             cities=len(cities),
             replicas=replicas,
+            backlog_replicas=backlog_replicas,
             infra=infra.label,
             load=load,
             kafka=kafka,
@@ -108,7 +119,16 @@ def main() -> None:
         help="share of participants whose first proposal the bench accepts and places, 0..1 (default: by size)",
     )
     parser.add_argument(
-        "--replicas", type=int, choices=range(1, 4), help="processes of each shared service (default: by size)"
+        "--replicas",
+        type=int,
+        choices=range(1, 4),
+        help="processes of each shared service under load (default: by size)",
+    )
+    parser.add_argument(
+        "--backlog-replicas",
+        type=int,
+        choices=range(1, 4),
+        help=f"processes of each shared service draining its backlog (default: {BACKLOG_REPLICAS})",
     )
     parser.add_argument("--results", type=Path, help="also write the Markdown report here")
     args = parser.parse_args()
@@ -124,6 +144,7 @@ def main() -> None:
             args.backlog or sizes["backlog"],
             sizes["accept"] if args.accept_share is None else args.accept_share,
             args.replicas or sizes["replicas"],
+            args.backlog_replicas or BACKLOG_REPLICAS,
         )
     )
     report = markdown(results)

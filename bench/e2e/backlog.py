@@ -69,8 +69,11 @@ class Drain:
         return self.handled / self.per_s
 
 
-async def run_backlogs(platform: Platform, events: int, vacancy_ids: dict[str, uuid.UUID]) -> list[Drain]:
-    """Placement first (decisions), then matching (registrations), then reporting (all of it)."""
+async def run_backlogs(
+    platform: Platform, events: int, vacancy_ids: dict[str, uuid.UUID], replicas: int
+) -> list[Drain]:
+    """Placement first (decisions), then matching (registrations), then reporting (all of it), each
+    drained by ``replicas`` processes of the service."""
     bootstrap = platform.infra.bootstrap
     participants = [(uuid.uuid4(), platform.cities[i % len(platform.cities)]) for i in range(events)]
     languages = dict(zip(platform.cities, LANGUAGES, strict=False))
@@ -78,6 +81,7 @@ async def run_backlogs(platform: Platform, events: int, vacancy_ids: dict[str, u
     async with httpx.AsyncClient(timeout=10.0) as client:
         await _await_quiet(platform)  # so each backlog holds only the events produced for it
         platform.stop(*SHARED)
+        platform.replicas = replicas
         await _produce(bootstrap, _decisions(participants, vacancy_ids))
         drains.append(await _measure(platform, client, "placement"))
         await _produce(bootstrap, _registrations(participants, languages))

@@ -110,7 +110,7 @@ class Platform:
     def __init__(self, infra: Infra, cities: Sequence[str], state_dir: Path, replicas: int = 1) -> None:
         self.infra = infra
         self.cities = list(cities)
-        self.replicas = replicas
+        self.replicas = replicas  # of each shared service; ``start`` and ``stop`` go by it as it is then
         self.log_dir = state_dir / "logs"
         self.run_id = uuid.uuid4().hex[:8]
         self.group_prefix = f"bench-{self.run_id}-"
@@ -173,6 +173,8 @@ class Platform:
         """Start services (every replica of a shared one) together, then wait until all are ready."""
         started = [instance for name in names for instance in self.instances(name)] if names else list(self.specs)
         for name in started:
+            if name not in self.specs:  # a replica added since ``prepare``: ``replicas`` was raised
+                self.specs[name] = replace(self.specs[name.rsplit("-", 1)[0]], name=name, port=free_port())
             self.processes[name] = ServiceProcess(self.specs[name], self.log_dir)
         for name in started:
             await self.processes[name].wait_ready(180)

@@ -23,7 +23,8 @@ BACKLOG_GOAL_PCT = 25.0
 class Results:
     size: str
     cities: int
-    replicas: int
+    replicas: int  # of each shared service under load
+    backlog_replicas: int  # of each shared service draining its backlog
     infra: str
     load: LoadResult
     kafka: KafkaBaseline
@@ -92,10 +93,10 @@ def figures(r: Results) -> list[dict[str, Any]]:
     for drain in r.drains:
         rows.append(
             _row(
-                f"{drain.service} ({_replicas(r.replicas)}) consuming a backlog of {drain.records:,} records",
+                f"{drain.service} ({_replicas(r.backlog_replicas)}) consuming a backlog of {drain.records:,} records",
                 f"{drain.per_s:,.0f} records/s = {drain.share:.0f} % of raw"
                 + ("" if drain.handled >= drain.records else f" (cut off after {drain.handled:,} records)")
-                + _lock_wait(drain, r.replicas)
+                + _lock_wait(drain, r.backlog_replicas)
                 + _cpu(drain.cpu_us),
                 f"raw aiokafka consume of the same records (best of {RAW_READS}): {drain.raw_per_s:,.0f}/s"
                 + _cpu(drain.raw_cpu_us),
@@ -116,8 +117,8 @@ def markdown(r: Results) -> str:
         "",
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}, size `{r.size}`, against {r.infra}:",
         f"`uv run python -m bench.e2e --size {r.size}`. {r.cities} intake(s) (one per city) and",
-        f"{_replicas(r.replicas)} of each shared service, each its own process, on",
-        "the same machine as the broker, PostgreSQL and this load generator.",
+        f"{_replicas(r.replicas)} of each shared service under load, {_replicas(r.backlog_replicas)} draining its",
+        "backlog, each its own process, on the same machine as the broker, PostgreSQL and this load generator.",
         "",
         "| figure | value | baseline (same run, same broker and database) | goal | met |",
         "|---|---|---|---|---|",

@@ -1,4 +1,4 @@
-"""``uv run python -m bench.e2e [--size smoke|full] [--rate R --seconds S --backlog N --accept-share F --replicas N]``.
+"""``uv run python -m bench.e2e [--size smoke|full] [options]``: the end-to-end benchmark (``--help``, bench/README.md).
 
 Prints a Markdown report, then one ``FIGURES [...]`` JSON line (for ``bench/results.py``).
 """
@@ -33,8 +33,8 @@ from .report import Results, figures_line, markdown
 # machine: on the two-core machine the goals are set for, two replicas of each (as deploy/k8s/base runs
 # them on a cluster) pushed p99 at 200/s past a second (11 processes on 2 cores, each replica's batches
 # half as large). Each backlog is drained by the service alone, so it runs as deployed: two replicas
-# sharing its consumer group. The smoke run takes two throughout, so `make test` covers replicas under
-# load too; `--replicas` and `--backlog-replicas` change either.
+# sharing its consumer group. The smoke size takes two throughout; its test loads one (`--replicas 1`),
+# so `make test` covers replicas started for the drains as well as two sharing a consumer group.
 SIZES = {
     "smoke": {"cities": 1, "rate": 10.0, "seconds": 2.0, "backlog": 100, "accept": 1.0, "replicas": 2},
     "full": {"cities": 5, "rate": 200.0, "seconds": 60.0, "backlog": 100_000, "accept": 0.25, "replicas": 1},

@@ -1,4 +1,5 @@
-"""Each shared service fed a backlog: stopped, N events produced for it, started alone again.
+"""Each shared service fed a backlog: stopped, N events produced for it, started again to drain it
+alone (no load is offered, the services drained before are stopped; the intakes stay up, idle).
 
 Its consumer throughput (records handled per second, from its own ``mile_events_consumed_total``,
 timed from the first record handled to the last) is set beside the raw aiokafka consume rate of
@@ -86,8 +87,10 @@ async def run_backlogs(
         drains.append(await _measure(platform, client, "placement"))
         await _produce(bootstrap, _registrations(participants, languages))
         await _await_count(platform, client, "placement", drains[0].records + events)  # it skips them, live
+        platform.stop("placement")  # each drain has the machine to itself, but for the idle intakes
         drains.append(await _measure(platform, client, "matching"))
         await asyncio.sleep(RELAY_SETTLE_S)  # matching's proposals join reporting's backlog
+        platform.stop("matching")
         drains.append(await _measure(platform, client, "reporting"))
     return drains
 

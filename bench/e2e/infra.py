@@ -171,17 +171,19 @@ class Platform:
 
     async def start(self, *names: str) -> None:
         """Start services (every replica of a shared one) together, then wait until all are ready."""
-        started = [instance for name in names for instance in self.instances(name)] if names else list(self.specs)
+        services = names or [name for name in self.specs if _replica_of(name) is None]
+        started = [instance for name in services for instance in self.instances(name)]
         for name in started:
-            if name not in self.specs:  # a replica added since ``prepare``: ``replicas`` was raised
-                self.specs[name] = replace(self.specs[name.rsplit("-", 1)[0]], name=name, port=free_port())
+            if (service := _replica_of(name)) is not None and name not in self.specs:  # ``replicas`` was raised
+                self.specs[name] = replace(self.specs[service], name=name, port=free_port())
             self.processes[name] = ServiceProcess(self.specs[name], self.log_dir)
         for name in started:
             await self.processes[name].wait_ready(180)
 
     def stop(self, *names: str) -> None:
         """Stop services, noting each process's peak RSS first (the highest over its restarts)."""
-        stopped = [instance for name in names for instance in self.instances(name)] if names else list(self.processes)
+        running = list(self.processes)  # every replica started, however many ``replicas`` says now
+        stopped = [name for name in running if name in names or _replica_of(name) in names] if names else running
         for name in stopped:
             process = self.processes.pop(name)
             peak = _peak_rss_mb(self.specs[name].port)
@@ -212,6 +214,12 @@ class Platform:
                 await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await conn.close()
+
+
+def _replica_of(name: str) -> str | None:
+    """The shared service ``name`` is a second (third...) replica of, else None."""
+    service, _, n = name.rpartition("-")
+    return service if service in SHARED and n.isdigit() else None
 
 
 def _progress(metrics: str) -> Progress:

@@ -55,3 +55,7 @@ def test_other_event_types_are_read_with_their_registered_model() -> None:
 def test_only_an_optional_part_can_be_skipped() -> None:
     with pytest.raises(ValueError, match=r"ParticipantRegistered\.city is not optional"):
         reader(ParticipantRegistered, "city")
+
+
+def test_the_same_reader_is_made_once() -> None:
+    assert reader(ParticipantRegistered, "profile") is WITHOUT_PROFILE

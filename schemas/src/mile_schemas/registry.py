@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 from types import MappingProxyType
 from typing import ClassVar, TypeVar
 
@@ -79,19 +80,25 @@ class UnknownEventType(ValueError):
     """No model is registered for a ``ce_type``: a permanent error (dead-letter it)."""
 
 
+@cache
 def reader(model: type[E], *skipped: str) -> type[E]:
     """``model`` as read by a consumer that never uses its optional parts ``skipped``: a subclass in
-    which they are neither parsed nor validated, and read as None. ``isinstance`` and ``event_type``
-    still say ``model``: handlers dispatch on those, never on the exact class.
+    which they are not validated nor built (their JSON is only scanned past), and read as None.
+    ``isinstance`` and ``event_type`` still say ``model``: handlers dispatch on those, never on the
+    exact class. The same arguments give the same class; its instances cannot be pickled (no event
+    crosses a process boundary).
 
-    A tolerant reader: each consumer validates what it uses, the producer validated the whole. It
-    earns its place on a backlog: a registration's profile is half the cost of decoding it, and
-    reporting has no use for it.
+    A tolerant reader: each consumer validates what it uses, the producer validated the whole. So
+    the model's own rules about a skipped part (a profile only with matching consent) are not checked
+    either. It earns its place on a backlog: a registration's profile is half the cost of decoding
+    it, and reporting has no use for it.
     """
+    if model.model_config.get("extra") == "forbid":
+        raise ValueError(f"{model.__name__} forbids unknown fields: a reader of it would reject the parts it skips")
     for name in skipped:
         if model.model_fields[name].default is not None:
             raise ValueError(f"{model.__name__}.{name} is not optional: a reader cannot skip it")
-    name = f"{model.__name__}Without{''.join(part.title() for part in skipped)}"
+    name = f"{model.__name__}Without{''.join(part.title().replace('_', '') for part in skipped)}"
     namespace = {
         "__module__": __name__,
         "__qualname__": name,

@@ -54,3 +54,6 @@ def test_the_consumer_parses_no_profile() -> None:
     assert not [model.__name__ for model in models if "profile" in model.model_fields]
     with_profile = {event_type for event_type in consumer.handles if "profile" in EVENT_TYPES[event_type].model_fields}
     assert set(consumer.readers) == with_profile
+    for event_type, model in consumer.readers.items():  # each read as what it is, a subclass of its model
+        assert issubclass(model, EVENT_TYPES[event_type]), event_type
+        assert model.event_type == event_type

@@ -59,7 +59,7 @@ class Drain:
     raw_per_s: float
     lock_wait_s: float = 0.0  # matching's replicas together, waiting for its proposal lock
     cpu_us: Mapping[str, float] = field(default_factory=dict)  # per record handled: the service, broker, PostgreSQL
-    raw_cpu_us: Mapping[str, float] = field(default_factory=dict)  # per record read raw: the reader, broker
+    raw_cpu_us: Mapping[str, float] = field(default_factory=dict)  # per record read raw: the reader, broker, PostgreSQL
 
     @property
     def share(self) -> float:

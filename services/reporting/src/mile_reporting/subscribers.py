@@ -7,16 +7,7 @@ import asyncpg
 
 from mile_platform.subscriber import Consumer, Delivery
 from mile_reporting import domain, handlers
-from mile_schemas import (
-    MATCHES,
-    PARTICIPANTS_PATTERN,
-    PLACEMENTS,
-    VACANCIES,
-    ConsentChanged,
-    ParticipantProfileUpdated,
-    ParticipantRegistered,
-    reader,
-)
+from mile_schemas import MATCHES, PARTICIPANTS_PATTERN, PLACEMENTS, VACANCIES, reader
 
 TOPICS_PATTERN = "|".join(
     [PARTICIPANTS_PATTERN, *(f"^{re.escape(topic)}$" for topic in (VACANCIES, MATCHES, PLACEMENTS))]
@@ -28,14 +19,15 @@ async def apply_batch(conn: asyncpg.Connection, deliveries: Sequence[Delivery]) 
     await handlers.project(conn, [delivery.event for delivery in deliveries])
 
 
-_WITHOUT_PROFILE = tuple(
-    reader(model, "profile") for model in (ParticipantRegistered, ParticipantProfileUpdated, ConsentChanged)
-)
-
 consumer = Consumer(
     pattern=TOPICS_PATTERN,
     handler=apply_batch,
     handles=frozenset(model.event_type for model in domain.PROJECTED_EVENTS),
-    # No projection reads a profile (matching's): left unparsed, a registration decodes in half the time.
-    readers={model.event_type: model for model in _WITHOUT_PROFILE},
+    # No projection reads a profile (matching's): neither validated nor built, a registration decodes
+    # in half the time.
+    readers={
+        model.event_type: reader(model, "profile")
+        for model in domain.PROJECTED_EVENTS
+        if "profile" in model.model_fields
+    },
 )

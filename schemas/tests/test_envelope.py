@@ -97,3 +97,27 @@ def test_headers_outside_the_envelope_are_not_read() -> None:
     """A producer's own binary headers (a checksum, a tenant tag) do not make the event invalid."""
     headers = [*to_headers(_meta()), ("x-checksum", b"\xff\xfe")]
     assert from_headers(headers) == (_meta(), None)
+
+
+def test_a_second_copy_of_a_header_is_ignored_however_it_is_spelled() -> None:
+    headers = [*to_headers(_meta(), TRACEPARENT), ("ce_source", b"/mile/intake/athens"), ("traceparent", b"x")]
+    assert from_headers(headers) == (_meta(), TRACEPARENT)
+
+
+def test_an_id_of_sixteen_raw_bytes_is_not_read_as_a_uuid() -> None:
+    """CloudEvents ids are strings: the UUID's bytes are not one, though pydantic would decode them."""
+    headers = [(name, _meta().id.bytes if name == "ce_id" else value) for name, value in to_headers(_meta())]
+    with pytest.raises(EnvelopeError, match="ce_id"):
+        from_headers(headers)
+
+
+def test_a_header_without_a_value_counts_as_absent() -> None:
+    without_subject = [(name, None if name == "ce_subject" else value) for name, value in to_headers(_meta())]
+    assert from_headers(without_subject) == (_meta(subject=None), None)
+    without_time = [(name, None if name == "ce_time" else value) for name, value in to_headers(_meta())]
+    with pytest.raises(EnvelopeError, match=r"missing CloudEvents header.*ce_time"):
+        from_headers(without_time)
+
+
+def test_the_envelope_validates_from_its_kafka_header_names_too() -> None:
+    assert EventMeta.model_validate({name: value for name, value in to_headers(_meta())}) == _meta()

@@ -95,6 +95,12 @@ def test_times_are_normalised_to_utc() -> None:
     assert json.loads(event.model_dump_json())["registered_at"] == "2026-03-02T09:15:00Z"
 
 
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_a_time_out_of_range_in_utc_is_a_validation_error(moment: str) -> None:
+    with pytest.raises(ValidationError, match="registered_at"):
+        ParticipantRegistered.model_validate({**_registered(), "registered_at": moment})
+
+
 def test_participant_position_is_coarsened() -> None:
     event = ParticipantRegistered.model_validate(_with_profile(latitude=45.48123, longitude=9.20456))
     assert event.profile is not None

@@ -101,7 +101,7 @@ def from_headers(headers: Sequence[tuple[str, bytes | None]]) -> tuple[EventMeta
     found = dict(headers)
     if len(found) == len(headers) and _REQUIRED_HEADERS <= found.keys() <= _ATTRIBUTES.keys() and _is_id(found):
         # As MILE writes them (each header once, by its own name, the required ones there, the id in
-        # its 36 characters, which pydantic would not read as 16 raw bytes): validated from the bytes
+        # its 36 bytes, which pydantic would not read as 16 raw bytes): validated from the bytes
         # in one call. Anything else, valid or not, is read below, with the same result or the error.
         traceparent = found.pop(TRACEPARENT, None)
         try:

@@ -11,7 +11,10 @@ __all__ = ["UtcDateTime", "utc_now"]
 
 
 def _to_utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # not a ValueError, so pydantic would let it out bare: a 500, not a 422
+        raise ValueError("is out of range once in UTC") from None
 
 
 UtcDateTime = Annotated[AwareDatetime, AfterValidator(_to_utc)]

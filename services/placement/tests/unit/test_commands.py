@@ -35,6 +35,13 @@ def test_times_must_carry_a_zone_and_are_kept_in_utc() -> None:
     assert command.ended_at == datetime(2026, 6, 30, 15, 0, tzinfo=UTC)
 
 
+def test_a_time_that_overflows_in_utc_names_its_field() -> None:
+    """Not a bare OverflowError, which the API would answer with a 500."""
+    with pytest.raises(ValidationError) as refused:
+        StartPlacement.model_validate({"started_at": "0001-01-01T00:00:00+01:00"})
+    assert _fields(refused.value) == {"started_at"}
+
+
 def test_fields_the_server_owns_are_refused() -> None:
     with pytest.raises(ValidationError) as refused:
         EndPlacement.model_validate({"outcome": "cancelled", "early": False})

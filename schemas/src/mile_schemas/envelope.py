@@ -87,9 +87,21 @@ _ATTRIBUTES: dict[str, str] = {header: attr for attr, header in _HEADERS.items()
 _REQUIRED_HEADERS = frozenset(_HEADERS[attr] for attr in _REQUIRED)
 
 
-def _is_id(found: dict[str, bytes | None]) -> bool:
-    value = found["ce_id"]
-    return value is not None and len(value) == 36
+def _read_as_written(headers: Sequence[tuple[str, bytes | None]]) -> tuple[EventMeta, str | None] | None:
+    """Headers as MILE writes them (each once, by its own name, the required ones there, the id in
+    its 36 bytes, which pydantic would not read as 16 raw bytes), validated from the bytes in one call;
+    None for anything else, valid or not, which ``from_headers`` reads one by one to name what is wrong.
+    """
+    found = dict(headers)
+    if len(found) != len(headers) or not _REQUIRED_HEADERS <= found.keys() <= _ATTRIBUTES.keys():
+        return None
+    if len(found["ce_id"] or b"") != 36:
+        return None
+    traceparent = found.pop(TRACEPARENT, None)
+    try:
+        return _validate_meta(found), None if traceparent is None else traceparent.decode()
+    except (ValidationError, UnicodeDecodeError):
+        return None
 
 
 def from_headers(headers: Sequence[tuple[str, bytes | None]]) -> tuple[EventMeta, str | None]:
@@ -98,16 +110,8 @@ def from_headers(headers: Sequence[tuple[str, bytes | None]]) -> tuple[EventMeta
     Header names are matched case-insensitively and the first value of each counts; a header
     without a value counts as absent, and headers that are not part of the envelope are not read.
     """
-    found = dict(headers)
-    if len(found) == len(headers) and _REQUIRED_HEADERS <= found.keys() <= _ATTRIBUTES.keys() and _is_id(found):
-        # As MILE writes them (each header once, by its own name, the required ones there, the id in
-        # its 36 bytes, which pydantic would not read as 16 raw bytes): validated from the bytes
-        # in one call. Anything else, valid or not, is read below, with the same result or the error.
-        traceparent = found.pop(TRACEPARENT, None)
-        try:
-            return _validate_meta(found), None if traceparent is None else traceparent.decode()
-        except (ValidationError, UnicodeDecodeError):
-            pass
+    if (read := _read_as_written(headers)) is not None:
+        return read
     values: dict[str, str] = {}
     for name, raw in headers:
         if raw is None:

@@ -11,6 +11,7 @@ counts), and accepted decisions for those participants (placement creates placem
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
@@ -60,6 +61,7 @@ class Drain:
     lock_wait_s: float = 0.0  # matching's replicas together, waiting for its proposal lock
     cpu_us: Mapping[str, float] = field(default_factory=dict)  # per record handled: the service, broker, PostgreSQL
     raw_cpu_us: Mapping[str, float] = field(default_factory=dict)  # per record read raw: the reader, broker, PostgreSQL
+    cpu_bound: float | None = None  # the most % of raw its CPU per record allows; None if a server went unseen
 
     @property
     def share(self) -> float:
@@ -115,7 +117,17 @@ async def _measure(platform: Platform, client: httpx.AsyncClient, service: str) 
     handled, per_s = await _drain(platform, client, service, records)
     end = await platform.consumed(client, service)  # started for this drain: its lock waits are all for it
     cpu_us = _per_record(before, {service: end.cpu_s, **platform.infra.cpu_s()}, end.records - ready.records)
-    return Drain(service, records, handled, per_s, records / raw_s, end.lock_wait_s, cpu_us, raw_cpu_us)
+    raw_per_s = records / raw_s
+    bound = cpu_bound(cpu_us, raw_per_s) if platform.infra.sees_servers and cpu_us else None
+    return Drain(service, records, handled, per_s, raw_per_s, end.lock_wait_s, cpu_us, raw_cpu_us, bound)
+
+
+def cpu_bound(cpu_us: Mapping[str, float], raw_per_s: float, cpus: int | None = None) -> float:
+    """The share of raw a drain would reach with every CPU busy on it (``cpus``, default this machine's):
+    a ceiling its CPU per record sets, whatever the scheduling, replicas or partitions. The idle
+    intakes and this bench also take a little CPU, so the real ceiling is a little lower."""
+    per_s = (cpus or os.cpu_count() or 1) * 1e6 / sum(cpu_us.values())
+    return 100 * per_s / raw_per_s
 
 
 def _per_record(before: Mapping[str, float], after: Mapping[str, float], records: int) -> dict[str, float]:

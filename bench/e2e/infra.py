@@ -63,6 +63,11 @@ class Infra:
         """CPU time so far of the broker and PostgreSQL this bench started (one it did not is not seen)."""
         return {name: process_tree_cpu_s(pid) for name, pid in self.pids.items()}
 
+    @property
+    def sees_servers(self) -> bool:
+        """Whether this bench started both the broker and PostgreSQL, so it sees all the CPU they spend."""
+        return {"broker", "PostgreSQL"} <= self.pids.keys()
+
 
 @asynccontextmanager
 async def infrastructure(state_dir: Path) -> AsyncIterator[Infra]:

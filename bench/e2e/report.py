@@ -97,7 +97,8 @@ def figures(r: Results) -> list[dict[str, Any]]:
                 f"{drain.per_s:,.0f} records/s = {drain.share:.0f} % of raw"
                 + ("" if drain.handled >= drain.records else f" (cut off after {drain.handled:,} records)")
                 + _lock_wait(drain, r.backlog_replicas)
-                + _cpu(drain.cpu_us),
+                + _cpu(drain.cpu_us)
+                + _ceiling(drain),
                 f"raw aiokafka consume of the same records (best of {RAW_READS}): {drain.raw_per_s:,.0f}/s"
                 + _cpu(drain.raw_cpu_us),
                 goal=f"≥ {BACKLOG_GOAL_PCT:.0f} %",
@@ -164,6 +165,13 @@ def _cpu(per_record: Mapping[str, float]) -> str:
     if not per_record:
         return ""
     return "; CPU per record: " + ", ".join(f"{name} {us:,.0f} µs" for name, us in per_record.items())
+
+
+def _ceiling(drain: Drain) -> str:
+    """Whether the drain was short of CPU or of something else: the share its CPU per record allows."""
+    if drain.cpu_bound is None:
+        return ""
+    return f"; with every CPU busy on it, at most {drain.cpu_bound:.0f} % of raw"
 
 
 def _rate(count: int, seconds: float) -> str:

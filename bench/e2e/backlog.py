@@ -118,7 +118,8 @@ async def _measure(platform: Platform, client: httpx.AsyncClient, service: str) 
     end = await platform.consumed(client, service)  # started for this drain: its lock waits are all for it
     cpu_us = _per_record(before, {service: end.cpu_s, **platform.infra.cpu_s()}, end.records - ready.records)
     raw_per_s = records / raw_s
-    bound = cpu_bound(cpu_us, raw_per_s) if platform.infra.sees_servers and cpu_us else None
+    seen = platform.infra.sees_servers and sum(cpu_us.values()) > 0  # a small drain may take less than a tick
+    bound = cpu_bound(cpu_us, raw_per_s) if seen else None
     return Drain(service, records, handled, per_s, raw_per_s, end.lock_wait_s, cpu_us, raw_cpu_us, bound)
 
 

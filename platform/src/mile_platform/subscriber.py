@@ -36,7 +36,7 @@ from mile_platform import inbox, metrics
 from mile_platform.deadletter import dead_letter_headers, dead_letter_target, describe
 from mile_platform.errors import PermanentError, is_permanent, is_transient
 from mile_platform.settings import PlatformSettings
-from mile_platform.telemetry import context_from, tracer
+from mile_platform.telemetry import context_from, span_context_from, tracer
 from mile_schemas import (
     Event,
     EventMeta,
@@ -389,10 +389,8 @@ class ReliableSubscriber:
         SDK's limit of 128 links per span unless ``OTEL_SPAN_LINK_COUNT_LIMIT`` sets one)."""
         links = []
         for delivery in deliveries:
-            if delivery.traceparent:
-                producer = trace.get_current_span(context_from(delivery.traceparent)).get_span_context()
-                if producer.is_valid:
-                    links.append(trace.Link(producer))
+            if (producer := span_context_from(delivery.traceparent)) is not None:
+                links.append(trace.Link(producer))
         return tracer().start_span(
             f"process {self.service} batch",
             kind=trace.SpanKind.CONSUMER,

@@ -1,10 +1,12 @@
-"""A consumer's batch span keeps a link to every event's trace, not only the SDK's first 128."""
+"""A consumer's batch span keeps a link to every event's trace, not only the SDK's first 128; a
+``traceparent`` is read as the W3C propagator reads it, however it is read."""
 
 import pytest
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from mile_platform.telemetry import span_limits
+from mile_platform.telemetry import context_from, span_context_from, span_limits, traceparent_of
 
 
 def _links_kept(count: int) -> int:
@@ -23,3 +25,45 @@ def test_a_batch_of_two_thousand_events_keeps_every_link(monkeypatch: pytest.Mon
 def test_an_operator_limit_still_applies(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OTEL_SPAN_LINK_COUNT_LIMIT", "10")
     assert _links_kept(2000) == 10
+
+
+WRITTEN = "00-a11bb2029a93a5e1ddd3cea95d00afca-6eb7e693d89197bd-01"
+
+
+@pytest.mark.parametrize(
+    "traceparent",
+    [
+        WRITTEN,
+        "00-a11bb2029a93a5e1ddd3cea95d00afca-6eb7e693d89197bd-00",  # not sampled
+        f" {WRITTEN}\t",  # surrounding blanks, which an HTTP client may send
+        "01-a11bb2029a93a5e1ddd3cea95d00afca-6eb7e693d89197bd-01-later",  # a later version may add fields
+        "00-a11bb2029a93a5e1ddd3cea95d00afca-6eb7e693d89197bd-01-later",  # version 00 may not
+        "ff-a11bb2029a93a5e1ddd3cea95d00afca-6eb7e693d89197bd-01",  # the forbidden version
+        "00-00000000000000000000000000000000-6eb7e693d89197bd-01",  # no trace
+        "00-a11bb2029a93a5e1ddd3cea95d00afca-0000000000000000-01",  # no parent span
+        "00-A11BB2029A93A5E1DDD3CEA95D00AFCA-6EB7E693D89197BD-01",  # upper case
+        "00-a11bb2029a93a5e1ddd3cea95d00afca-6eb7e693d89197b-01",  # a digit short
+        "00-+11bb2029a93a5e1ddd3cea95d00afca-6eb7e693d89197bd-01",  # what int() would take
+        "nonsense",
+    ],
+)
+def test_a_traceparent_is_read_as_the_w3c_propagator_reads_it(traceparent: str) -> None:
+    by_propagator = trace.get_current_span(
+        TraceContextTextMapPropagator().extract({"traceparent": traceparent})
+    ).get_span_context()
+    assert span_context_from(traceparent) == (by_propagator if by_propagator.is_valid else None)
+    continued = trace.get_current_span(context_from(traceparent)).get_span_context()
+    assert continued == by_propagator
+
+
+def test_the_form_mile_writes_names_the_producer_span() -> None:
+    parent = span_context_from(WRITTEN)
+    assert parent is not None
+    assert traceparent_of(trace.NonRecordingSpan(parent)) == WRITTEN
+    assert parent.is_remote
+
+
+@pytest.mark.parametrize("traceparent", [None, ""])
+def test_no_traceparent_continues_nothing(traceparent: str | None) -> None:
+    assert span_context_from(traceparent) is None
+    assert not trace.get_current_span(context_from(traceparent)).get_span_context().is_valid

@@ -5,7 +5,8 @@ Its consumer throughput (records handled per second, from its own ``mile_events_
 timed from the first record handled to the last) is set beside the raw aiokafka consume rate of
 exactly the same records on the same broker. The events are what the service meets in real
 use: registrations with a profile that fits open vacancies (matching proposes, reporting
-counts), and accepted decisions for those participants (placement creates placements).
+counts), and accepted decisions for those participants (placement creates placements), each
+with the trace context a relay sends with it.
 """
 
 from __future__ import annotations
@@ -22,9 +23,12 @@ from datetime import UTC, datetime
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import TopicPartition
+from opentelemetry import trace
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 
 from mile_devstack.demo import PLUMBER
 from mile_platform.broker import topic_partitions
+from mile_platform.telemetry import traceparent_of
 from mile_schemas import (
     AgeBand,
     CandidateProfile,
@@ -44,7 +48,7 @@ from .infra import PATTERNS, SHARED, Platform
 from .load import LANGUAGES, own_cpu_s
 
 POLL_S = 0.05
-DRAIN_POLL_S = 0.25
+DRAIN_POLL_S = 1.0  # each poll costs every replica a /metrics page, CPU the drain is charged with
 DRAIN_TIMEOUT_S = 300
 RELAY_SETTLE_S = 3.0
 QUIET_S = 3.0
@@ -265,7 +269,9 @@ def _decisions(participants: list[tuple[uuid.UUID, str]], vacancy_ids: dict[str,
 
 
 async def _produce(bootstrap: str, events: Iterable[Event]) -> None:
-    """Publish the events as the relay does: sent together, awaited as a group."""
+    """Publish the events as the relay does: sent together, awaited as a group, each continuing a
+    trace of its own (a relay sends its span's ``traceparent``, which consumers link and continue)."""
+    ids = RandomIdGenerator()
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
     await producer.start()
     try:
@@ -273,7 +279,10 @@ async def _produce(bootstrap: str, events: Iterable[Event]) -> None:
         for event in events:
             pending.append(
                 await producer.send(
-                    event.topic(), encode_event(event), key=event.key().encode(), headers=to_headers(event.meta())
+                    event.topic(),
+                    encode_event(event),
+                    key=event.key().encode(),
+                    headers=to_headers(event.meta(), _relayed(ids)),
                 )
             )
             if len(pending) >= 500:
@@ -282,3 +291,10 @@ async def _produce(bootstrap: str, events: Iterable[Event]) -> None:
         await asyncio.gather(*pending)
     finally:
         await producer.stop()
+
+
+def _relayed(ids: RandomIdGenerator) -> str | None:
+    """The ``traceparent`` of a relay's span, sampled, in a trace of its own."""
+    sampled = trace.TraceFlags(trace.TraceFlags.SAMPLED)
+    span = trace.SpanContext(ids.generate_trace_id(), ids.generate_span_id(), False, sampled)
+    return traceparent_of(trace.NonRecordingSpan(span))

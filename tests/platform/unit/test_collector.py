@@ -1,0 +1,73 @@
+"""After start-up, the garbage collector leaves a consumer's batch of decoded events alone: a
+collection would scan all of it while it waits to be applied, and on a backlog that was 13 % of
+a consumer's CPU."""
+
+import gc
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+
+from mile_platform.collector import settle_collector
+from mile_platform.settings import PlatformSettings
+from mile_schemas import (
+    CandidateProfile,
+    ConsentPurpose,
+    ParticipantRegistered,
+    encode_event,
+    from_headers,
+    parse_event,
+    to_headers,
+)
+
+PROFILE = {
+    "legal_status": "refugee",
+    "work_permit": {"scope": "full"},
+    "languages": [{"language": "it", "listening": "B1", "reading": "B1", "speaking": "B1", "writing": "B1"}],
+    "experience": [{"isco08": "7126", "years": 3}],
+    "desired_isco08": ["7126"],
+    "municipality": "Centro",
+    "hours_per_week": 30,
+    "max_commute_km": 25,
+}
+
+
+@pytest.fixture
+def settled() -> Iterator[list[int]]:
+    """The collector as a service sets it once started; yields the generations it collects meanwhile."""
+    threshold = gc.get_threshold()
+    collected: list[int] = []
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collected.append(info["generation"])
+
+    settle_collector()
+    gc.callbacks.append(count)
+    try:
+        yield collected
+    finally:
+        gc.callbacks.remove(count)
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
+
+
+def test_batches_of_registrations_with_profiles_are_freed_before_any_collection(settled: list[int]) -> None:
+    records = []
+    for _ in range(PlatformSettings().consumer_max_records):  # the largest batch a consumer is given
+        event = ParticipantRegistered(
+            participant_id=uuid.uuid4(),
+            city="milan",
+            registered_at=datetime.now(UTC),
+            consents=(ConsentPurpose.CASE_MANAGEMENT, ConsentPurpose.MATCHING),
+            profile=CandidateProfile.model_validate(PROFILE),
+        )
+        records.append((to_headers(event.meta()), encode_event(event)))
+    for _ in range(5):
+        batch = []  # all of a batch alive at once, as while it is applied
+        for headers, body in records:
+            meta, _ = from_headers(headers)
+            batch.append((meta, parse_event(meta.type, body)))
+        del batch
+    assert settled == []

@@ -289,7 +289,6 @@ def decode(records: list[Raw]) -> tuple[list[Event], int]:
     append = events.append
     rejected = 0
     handles = consumer.handles
-    cities: dict[str, str | None] = {}
     for topic, headers, value in records:
         raw_type = _type_header(headers)
         try:
@@ -302,7 +301,7 @@ def decode(records: list[Raw]) -> tuple[list[Event], int]:
         except Exception:  # the live consumer dead-letters these; a rebuild counts them
             rejected += 1
             continue
-        city = cities[topic] if topic in cities else cities.setdefault(topic, city_of_participants_topic(topic))
+        city = city_of_participants_topic(topic)
         if city is not None and getattr(event, "city", None) != city:
             rejected += 1
             continue

@@ -10,11 +10,14 @@ counting frees nearly all of it) at a fraction of the cost.
 import gc
 
 YOUNG_THRESHOLD = 500_000
-"""Allocations, less deallocations, between collections of the youngest generation (CPython's
-default: 700). A collection scans every young object still alive, and a consumer's batch (up to
-2,000 events), as fetched and decoded, holds some 40,000 to 60,000 until it is applied, while the
-next is decoded: at 50,000, batches were scanned while alive, 13 % of placement's and matching's
-CPU on a backlog. Well above a batch, what a batch allocated is freed, which lowers the count, first."""
+"""Allocations of objects the collector tracks, less those freed, between collections of the
+youngest generation (CPython's default: 700). A collection scans every young object still alive,
+and a consumer's batch (up to ``consumer_max_records``, 2,000 events), as fetched and decoded,
+holds some 40,000 to 60,000 while it waits to be applied and the next is decoded: at 50,000,
+batches were scanned while alive, 13 % of placement's and matching's CPU on a backlog. Frees lower
+the count, so a batch freed once applied undoes its own allocations; only what outlives it
+(long-lived state, and garbage in reference cycles, which the subscriber takes care not to make)
+brings a collection nearer."""
 
 
 def settle_collector() -> None:

@@ -116,6 +116,18 @@ class _DeadLetter:
     record: ConsumerRecord
     error: BaseException
 
+    def __post_init__(self) -> None:
+        """Keep the error for its class and reason, not its tracebacks: they hold the frames that
+        caught it, whose locals hold this letter and its batch, a cycle that only a collection of
+        the garbage collector frees, and that runs seldom (``mile_platform.collector``)."""
+        errors, seen = [self.error], set()
+        while errors:
+            error = errors.pop()
+            if id(error) not in seen:
+                seen.add(id(error))
+                error.__traceback__ = None
+                errors += [linked for linked in (error.__cause__, error.__context__) if linked is not None]
+
 
 @dataclass(frozen=True, eq=False)
 class _Flight:

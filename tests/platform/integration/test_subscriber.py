@@ -1,8 +1,10 @@
 """The subscriber wrapper: nothing lost, nothing applied twice, bad events dead-lettered."""
 
 import asyncio
+import gc
 import re
 import uuid
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
@@ -186,6 +188,31 @@ async def test_a_rule_violation_dead_letters_only_its_own_event(
     dead = await read_topic(kafka_bootstrap, dead_letter_topic(topic), expect=1)
     assert [dict(d.headers)["mile_dlt_error_class"] for d in dead] == [b"DomainError"]
     assert dead[0].value == encode_event(events[2])
+
+
+async def test_a_batch_with_dead_letters_is_freed_once_processed_not_left_to_the_collector(
+    platform_db: tuple[str, asyncpg.Pool], city: str, kafka_bootstrap: str
+) -> None:
+    """The collector runs seldom (``mile_platform.collector``): a cycle through a dead letter's
+    traceback would keep its whole batch in memory until it did."""
+    _, pool = platform_db
+    topic = participants_topic(city)
+    events = [_erased(city) for _ in range(3)]
+    await _publish(kafka_bootstrap, topic, [*map(_good, events), (b"{not json", to_headers(_erased(city).meta()))])
+    records = await read_topic(kafka_bootstrap, topic, expect=4)
+    subscriber, producer = await _subscriber(
+        pool, kafka_bootstrap, Applied(poison=frozenset({events[1].participant_id}))
+    )
+    gc.disable()
+    try:
+        await subscriber.process(records)  # one undecodable, one failing when applied: both dead-lettered
+        kept = [weakref.ref(record) for record in records]
+        del records
+        assert [ref for ref in kept if ref() is not None] == []
+    finally:
+        gc.enable()
+        await producer.stop()
+    assert len(await read_topic(kafka_bootstrap, dead_letter_topic(topic), expect=2)) == 2
 
 
 async def test_offsets_are_committed_only_after_the_database_commit(

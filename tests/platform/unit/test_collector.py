@@ -5,32 +5,16 @@ a consumer's CPU."""
 import gc
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import pytest
 
 from mile_platform.collector import settle_collector
 from mile_platform.settings import PlatformSettings
-from mile_schemas import (
-    CandidateProfile,
-    ConsentPurpose,
-    ParticipantRegistered,
-    encode_event,
-    from_headers,
-    parse_event,
-    to_headers,
-)
+from mile_schemas import ParticipantRegistered, encode_event, from_headers, parse_event, to_headers
+from mile_schemas.examples import load_examples
 
-PROFILE = {
-    "legal_status": "refugee",
-    "work_permit": {"scope": "full"},
-    "languages": [{"language": "it", "listening": "B1", "reading": "B1", "speaking": "B1", "writing": "B1"}],
-    "experience": [{"isco08": "7126", "years": 3}],
-    "desired_isco08": ["7126"],
-    "municipality": "Centro",
-    "hours_per_week": 30,
-    "max_commute_km": 25,
-}
+REGISTRATION = next(e for e in load_examples(ParticipantRegistered.event_type) if e.get("profile"))
+"""A published example with a candidate profile: the largest event consumers decode by the thousand."""
 
 
 @pytest.fixture
@@ -56,13 +40,7 @@ def settled() -> Iterator[list[int]]:
 def test_batches_of_registrations_with_profiles_are_freed_before_any_collection(settled: list[int]) -> None:
     records = []
     for _ in range(PlatformSettings.model_fields["consumer_max_records"].default):  # the largest batch by default
-        event = ParticipantRegistered(
-            participant_id=uuid.uuid4(),
-            city="milan",
-            registered_at=datetime.now(UTC),
-            consents=(ConsentPurpose.CASE_MANAGEMENT, ConsentPurpose.MATCHING),
-            profile=CandidateProfile.model_validate(PROFILE),
-        )
+        event = ParticipantRegistered.model_validate({**REGISTRATION, "participant_id": uuid.uuid4()})
         records.append((to_headers(event.meta()), encode_event(event)))
     for _ in range(5):
         batch = []  # all of a batch alive at once, as while it is applied

@@ -10,13 +10,17 @@ from collections.abc import Sequence
 import asyncpg
 
 
-async def claim(conn: asyncpg.Connection, consumer: str, event_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
-    """Claim ids for ``consumer``; returns only those never claimed before."""
-    rows = await conn.fetch(
-        """INSERT INTO mile_inbox (consumer, event_id)
-           SELECT $1, id FROM unnest($2::uuid[]) AS id
-           ON CONFLICT DO NOTHING RETURNING event_id""",
+async def claim(conn: asyncpg.Connection, consumer: str, event_ids: Sequence[uuid.UUID]) -> set[uuid.UUID] | None:
+    """Claim ids for ``consumer``; returns those never claimed before, or None when that is every id
+    (all new and none twice, as nearly always): a backlog's batch then reads back no ids at all."""
+    fresh: list[uuid.UUID] | None = await conn.fetchval(
+        """WITH claimed AS (
+               INSERT INTO mile_inbox (consumer, event_id)
+               SELECT $1, id FROM unnest($2::uuid[]) AS id
+               ON CONFLICT DO NOTHING RETURNING event_id)
+           SELECT CASE WHEN count(*) = $3 THEN NULL ELSE coalesce(array_agg(event_id), '{}') END FROM claimed""",
         consumer,
         list(event_ids),
+        len(event_ids),
     )
-    return {r["event_id"] for r in rows}
+    return None if fresh is None else set(fresh)

@@ -449,8 +449,7 @@ class ReliableSubscriber:
     async def _apply(self, deliveries: Sequence[Delivery]) -> None:
         async with self._pool().acquire() as conn, conn.transaction():
             fresh = await inbox.claim(conn, self.service, [d.meta.id for d in deliveries])
-            # As many claimed as delivered: all are new and none came twice, as nearly always.
-            todo = deliveries if len(fresh) == len(deliveries) else _first_copies(deliveries, fresh)
+            todo = deliveries if fresh is None else _first_copies(deliveries, fresh)
             if todo:
                 await self.consumer.handler(conn, todo)
         self._count(Counter(d.record.topic for d in todo), "processed")

@@ -2,8 +2,9 @@
 set-wise: a few statements per run instead of several per event, with the outcome of applying
 the events one at a time.
 
-The run is planned in memory against the open vacancies (locked once, their open proposals
-counted once) and the run's participants as stored. Each event in order upserts its candidate
+The run is planned in memory against the open vacancies its participants could take (those
+requiring no language none of them speaks: locked once, their open proposals counted once) and
+the run's participants as stored. Each event in order upserts its candidate
 (or drops it when no profile is shared any more), withdraws their waiting proposals the new
 profile no longer fits, and proposes them for every open vacancy in id order that has room,
 fits and never had them proposed, consuming that room as it goes. What was planned is then
@@ -90,7 +91,7 @@ class _Participant:
 class _Plan:
     deliveries: Sequence[Delivery]
     settings: MatchingSettings
-    vacancies: dict[uuid.UUID, _Vacancy]  # the open ones, in id order
+    vacancies: dict[uuid.UUID, _Vacancy]  # the open ones the run could take, in id order
     participants: dict[uuid.UUID, _Participant]
     candidates: dict[uuid.UUID, tuple[str, str, datetime]] = field(default_factory=dict)  # city, profile, updated
     forgotten: set[uuid.UUID] = field(default_factory=set)
@@ -102,7 +103,9 @@ class _Plan:
     async def load(
         cls, conn: asyncpg.Connection, deliveries: Sequence[Delivery], settings: MatchingSettings
     ) -> "_Plan":
-        ids = list({_profile_event(d.event).participant_id for d in deliveries})
+        events = [_profile_event(d.event) for d in deliveries]
+        ids = list({event.participant_id for event in events})
+        spoken = {entry.language for event in events if event.profile is not None for entry in event.profile.languages}
         vacancies = {
             row["id"]: _Vacancy(
                 row["id"],
@@ -112,7 +115,7 @@ class _Plan:
                 row["open_proposals"],
                 frozenset(requirement.language for requirement in spec.languages),
             )
-            for row in await repository.lock_open_vacancies(conn)
+            for row in await repository.lock_open_vacancies(conn, spoken=sorted(spoken))
         }
         participants = {
             pid: _Participant(is_candidate=stored.is_candidate, placed=stored.placed)

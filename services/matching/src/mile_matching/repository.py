@@ -264,18 +264,21 @@ async def lock_vacancy(conn: asyncpg.Connection, vacancy_id: uuid.UUID) -> async
     )
 
 
-async def lock_open_vacancies(conn: asyncpg.Connection) -> list[asyncpg.Record]:
-    """Every open vacancy, locked in id order, with its open proposals counted once for all."""
+async def lock_open_vacancies(conn: asyncpg.Connection, *, spoken: list[str]) -> list[asyncpg.Record]:
+    """The open vacancies requiring no language outside ``spoken``, locked in id order, each with
+    its open proposals counted.
+
+    Only these can take a proposal of someone speaking no more than ``spoken``, so a batch of one
+    city's registrations reads, locks and counts the proposals of its own language's vacancies, not
+    every waiting proposal there is."""
     return await conn.fetch(
-        """SELECT v.*, coalesce(w.n, 0) AS open_proposals
-           FROM vacancies v
-           LEFT JOIN (SELECT m.vacancy_id, count(*) AS n FROM matches m
-                      JOIN vacancies o ON o.id = m.vacancy_id AND o.status = 'open'
-                      WHERE m.status = 'proposed'
-                      GROUP BY m.vacancy_id) AS w ON w.vacancy_id = v.id
-           WHERE v.status = 'open'
-           ORDER BY v.id
-           FOR UPDATE OF v"""
+        f"""SELECT v.*, {_OPEN_PROPOSALS} AS open_proposals
+            FROM vacancies v
+            WHERE v.status = 'open'
+              AND jsonb_path_query_array(v.spec, '$.languages[*].language') <@ to_jsonb($1::text[])
+            ORDER BY v.id
+            FOR UPDATE OF v""",
+        spoken,
     )
 
 

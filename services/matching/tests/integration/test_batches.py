@@ -7,6 +7,7 @@ an update that withdraws a waiting proposal (and refills its vacancy), consent w
 and without proposals waiting, erasures and placements.
 """
 
+import asyncio
 import json
 import random
 import uuid
@@ -315,3 +316,28 @@ async def test_proposals_are_exactly_whom_the_rules_find_eligible(
     }
     assert eligible == {ids[name] for name in (expected or speakers)}
     assert proposed == eligible
+
+
+async def test_a_batch_locks_only_the_vacancies_its_participants_could_take(fresh_database: Database) -> None:
+    """A batch of Italian speakers neither waits for a vacancy requiring German (being closed meanwhile,
+    its row locked) nor counts that vacancy's proposals: it proposes for its own language's vacancy."""
+    italian = _vacancy(PLUMBER, positions=1)
+    german = _vacancy(PLUMBER, positions=1).model_copy(
+        update={"vacancy_id": uuid.uuid4(), "languages": (LanguageRequirement(language="de", min_level="A2"),)}
+    )
+    participant = uuid.uuid4()
+    pool = await asyncpg.create_pool(await fresh_database("matching_languages"), min_size=2, max_size=2)
+    try:
+        await apply_migrations(pool, ["mile_platform", "mile_matching"])
+        async with pool.acquire() as conn:
+            for vacancy in (italian, german):
+                await _open(conn, vacancy)
+        async with pool.acquire() as closing, closing.transaction():
+            assert await repository.lock_vacancy(closing, german.vacancy_id) is not None  # as closing it does
+            async with pool.acquire() as conn, conn.transaction():
+                batch = [delivered(_registered(participant, _profile(), NOW), 0)]
+                await asyncio.wait_for(subscribers.consumer(SETTINGS).handler(conn, batch), timeout=10)
+        proposed = {(row["vacancy_id"], row["participant_id"]) for row in await pool.fetch("SELECT * FROM matches")}
+    finally:
+        await pool.close()
+    assert proposed == {(italian.vacancy_id, participant)}

@@ -319,8 +319,8 @@ async def test_proposals_are_exactly_whom_the_rules_find_eligible(
 
 
 async def test_a_batch_locks_only_the_vacancies_its_participants_could_take(fresh_database: Database) -> None:
-    """A batch of Italian speakers neither waits for a vacancy requiring German (being closed meanwhile,
-    its row locked) nor counts that vacancy's proposals: it proposes for its own language's vacancy."""
+    """A batch of Italian speakers does not wait for a vacancy requiring German, being closed meanwhile
+    (its row locked): it proposes for its own language's vacancy."""
     italian = _vacancy(PLUMBER, positions=1)
     german = _vacancy(PLUMBER, positions=1).model_copy(
         update={"vacancy_id": uuid.uuid4(), "languages": (LanguageRequirement(language="de", min_level="A2"),)}
@@ -341,3 +341,30 @@ async def test_a_batch_locks_only_the_vacancies_its_participants_could_take(fres
     finally:
         await pool.close()
     assert proposed == {(italian.vacancy_id, participant)}
+
+
+async def test_a_proposal_withdrawn_from_a_vacancy_the_batch_left_out_is_refilled(fresh_database: Database) -> None:
+    """Someone who stops speaking German, in a batch of Italian speakers that never reads the German
+    vacancy, still has their proposal there withdrawn and the room given to the next German speaker."""
+    italian = _vacancy(PLUMBER, positions=2)
+    german = _vacancy(PLUMBER, positions=1).model_copy(
+        update={"vacancy_id": uuid.uuid4(), "languages": (LanguageRequirement(language="de", min_level="A2"),)}
+    )
+    both, first, waiting, newcomer = (uuid.uuid4() for _ in range(4))
+    registered = [  # the German vacancy's room (2) goes to the first two German speakers
+        _registered(both, _speaking({"it": "B1", "de": "B1"}), NOW - timedelta(hours=2)),
+        _registered(first, _speaking({"de": "B1"}), NOW - timedelta(hours=2)),
+        _registered(waiting, _speaking({"de": "B1"}), NOW - timedelta(hours=2)),
+    ]
+    italians = [
+        _updated(both, _speaking({"it": "B1"}), NOW - timedelta(hours=1)),
+        _registered(newcomer, _profile(), NOW - timedelta(hours=1)),
+    ]
+    outcome = await _same_as_one_by_one(fresh_database, [italian, german], [registered, italians])
+    assert {(m[0], m[1], m[3]) for m in outcome["matches"]} == {
+        (german.vacancy_id, both, "rejected"),
+        (german.vacancy_id, first, "proposed"),
+        (german.vacancy_id, waiting, "proposed"),
+        (italian.vacancy_id, both, "proposed"),
+        (italian.vacancy_id, newcomer, "proposed"),
+    }

@@ -20,7 +20,6 @@ from mile_schemas import (
     ParticipantRegistered,
     PlacementEnded,
     PlacementStarted,
-    reader,
 )
 
 PATTERN = f"(?:{PARTICIPANTS_PATTERN})|(?:^{re.escape(PLACEMENTS)}$)"
@@ -49,16 +48,7 @@ def consumer(settings: MatchingSettings) -> Consumer:
                 with delivery.traced():
                     await _apply_one(conn, delivery.event, settings)
 
-    return Consumer(
-        pattern=PATTERN,
-        handler=apply,
-        handles=frozenset(m.event_type for m in _HANDLED),
-        # Matching ranks profiles and never reads the statistical attributes beside them: left
-        # unvalidated and unbuilt, they cost a backlog nothing and are never held here.
-        readers={
-            model.event_type: reader(model, "statistics") for model in _HANDLED if "statistics" in model.model_fields
-        },
-    )
+    return Consumer(pattern=PATTERN, handler=apply, handles=frozenset(m.event_type for m in _HANDLED))
 
 
 def _is_profile(event: Event) -> bool:

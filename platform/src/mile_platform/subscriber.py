@@ -271,7 +271,8 @@ class ReliableSubscriber:
     ) -> list[tuple[Partitions, list[ConsumerRecord], list[Delivery], list[_DeadLetter]]]:
         """The batch as one flight, or one per partition for a consumer with ``concurrent_partitions``."""
         if not self.consumer.concurrent_partitions:
-            return [(frozenset(map(_partition, records)), list(records), deliveries, dead)]
+            partitions = frozenset(TopicPartition(*where) for where in set(map(_where, records)))
+            return [(partitions, list(records), deliveries, dead)]
         parts: dict[tuple[str, int], tuple[list[ConsumerRecord], list[Delivery], list[_DeadLetter]]] = {}
         for where, run in groupby(records, key=_where):  # a fetch brings each partition's records together
             parts.setdefault(where, ([], [], []))[0].extend(run)
@@ -520,13 +521,13 @@ def _rewind(consumer: AIOKafkaConsumer, records: Sequence[ConsumerRecord]) -> No
     """Move each partition back to the first of these records, so they are fetched again. A partition
     not assigned now (revoked, or all of them while a rebalance runs) is read from the committed
     offset by whoever it is assigned to next."""
-    first: dict[TopicPartition, int] = {}
+    first: dict[tuple[str, int], int] = {}
     for record in records:
-        tp = _partition(record)
-        first[tp] = min(first.get(tp, record.offset), record.offset)
+        where = _where(record)
+        first[where] = min(first.get(where, record.offset), record.offset)
     assigned = consumer.assignment()
-    for tp, offset in first.items():
-        if tp in assigned:
+    for where, offset in first.items():
+        if (tp := TopicPartition(*where)) in assigned:
             consumer.seek(tp, offset)
 
 
@@ -539,10 +540,6 @@ def _first_copies(deliveries: Sequence[Delivery], fresh: set[uuid.UUID]) -> list
             fresh.discard(delivery.meta.id)
             todo.append(delivery)
     return todo
-
-
-def _partition(record: ConsumerRecord) -> TopicPartition:
-    return TopicPartition(record.topic, record.partition)
 
 
 _where: Callable[[ConsumerRecord], tuple[str, int]] = attrgetter("topic", "partition")

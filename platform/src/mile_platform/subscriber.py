@@ -111,6 +111,10 @@ class Consumer:
     records, and different topics, are still applied one after another."""
     readers: Readers = field(default_factory=dict)
     """Event type -> a ``mile_schemas.reader`` of its model, for events read without parts the handler never uses."""
+    idempotent: frozenset[str] = frozenset()
+    """Event types the handler applies idempotently by itself (applying one again changes nothing, as a
+    placement keyed by its match is only inserted when absent): they skip the inbox, whose row and index
+    entry per event would cost as much as applying them. Their repeats are counted as processed."""
 
 
 @dataclass
@@ -451,14 +455,20 @@ class ReliableSubscriber:
 
     async def _apply(self, deliveries: Sequence[Delivery]) -> None:
         async with self._pool().acquire() as conn, conn.transaction():
-            fresh = await inbox.claim(conn, self.service, [d.meta.id for d in deliveries])
-            todo = deliveries if fresh is None else _first_copies(deliveries, fresh)
+            todo = await self._claim(conn, deliveries)
             if todo:
                 await self.consumer.handler(conn, todo)
         self._count(Counter(d.record.topic for d in todo), "processed")
         if len(todo) < len(deliveries):
             applied = {id(d) for d in todo}
             self._count(Counter(d.record.topic for d in deliveries if id(d) not in applied), "duplicate")
+
+    async def _claim(self, conn: asyncpg.Connection, deliveries: Sequence[Delivery]) -> Sequence[Delivery]:
+        """What to apply: the first copy of each event the inbox had not seen, and every event of an idempotent type."""
+        exempt = self.consumer.idempotent
+        claimed = [d for d in deliveries if d.meta.type not in exempt] if exempt else deliveries
+        fresh = await inbox.claim(conn, self.service, [d.meta.id for d in claimed]) if claimed else None
+        return deliveries if fresh is None else _first_copies(deliveries, fresh, exempt)
 
     def _count(self, per_topic: Counter[str], outcome: str) -> None:
         """Count a batch's events per topic at once: a labelled child per event costs more than its event."""
@@ -531,12 +541,14 @@ def _rewind(consumer: AIOKafkaConsumer, records: Sequence[ConsumerRecord]) -> No
             consumer.seek(tp, offset)
 
 
-def _first_copies(deliveries: Sequence[Delivery], fresh: set[uuid.UUID]) -> list[Delivery]:
-    """The deliveries of the ids claimed just now, each id's first copy only: a second copy inside
-    the batch is a duplicate too. Empties ``fresh``."""
+def _first_copies(deliveries: Sequence[Delivery], fresh: set[uuid.UUID], exempt: frozenset[str]) -> list[Delivery]:
+    """The deliveries of the ids claimed just now, each id's first copy only (a second copy inside
+    the batch is a duplicate too), and those of the ``exempt`` types, never claimed. Empties ``fresh``."""
     todo: list[Delivery] = []
     for delivery in deliveries:
-        if delivery.meta.id in fresh:
+        if delivery.meta.type in exempt:
+            todo.append(delivery)
+        elif delivery.meta.id in fresh:
             fresh.discard(delivery.meta.id)
             todo.append(delivery)
     return todo

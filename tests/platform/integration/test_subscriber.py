@@ -18,8 +18,16 @@ from mile_platform.broker import make_producer
 from mile_platform.errors import DomainError
 from mile_platform.runtime import Runtime
 from mile_platform.settings import KafkaSettings, PlatformSettings, ServiceSettings
-from mile_platform.subscriber import Consumer, Delivery, ReliableSubscriber
-from mile_schemas import ParticipantErased, dead_letter_topic, encode_event, participants_topic, to_headers
+from mile_platform.subscriber import BatchHandler, Consumer, Delivery, ReliableSubscriber
+from mile_schemas import (
+    MatchDecided,
+    MatchDecision,
+    ParticipantErased,
+    dead_letter_topic,
+    encode_event,
+    participants_topic,
+    to_headers,
+)
 
 pytestmark = pytest.mark.integration
 ERASED = "eu.mile.intake.participant_erased.v1"
@@ -99,14 +107,18 @@ class Applied:
 
 
 async def _subscriber(
-    pool: asyncpg.Pool, bootstrap: str, handler: Applied
+    pool: asyncpg.Pool,
+    bootstrap: str,
+    handler: BatchHandler,
+    handles: frozenset[str] = frozenset({ERASED}),
+    idempotent: frozenset[str] = frozenset(),
 ) -> tuple[ReliableSubscriber, AIOKafkaProducer]:
     await pool.execute("CREATE TABLE IF NOT EXISTS applied (participant_id uuid PRIMARY KEY)")
     producer = make_producer(KafkaSettings(bootstrap_servers=bootstrap), service="test", idempotence=False)
     await producer.start()
     subscriber = ReliableSubscriber(
         service="test",
-        consumer=Consumer(pattern=".*", handler=handler, handles=frozenset({ERASED})),
+        consumer=Consumer(pattern=".*", handler=handler, handles=handles, idempotent=idempotent),
         pool=lambda: pool,
         producer=lambda: producer,
         settings=PlatformSettings(retry_max_backoff_s=0.2),
@@ -147,6 +159,54 @@ async def test_duplicates_apply_once_and_undecodable_records_are_dead_lettered(
     reasons = {dict(d.headers)["mile_dlt_error_class"] for d in dead}
     assert reasons == {b"EnvelopeError", b"ValidationError"}
     assert all(dict(d.headers)["mile_dlt_topic"] == topic.encode() for d in dead)
+
+
+async def test_events_of_an_idempotent_type_skip_the_inbox_while_others_still_apply_once(
+    platform_db: tuple[str, asyncpg.Pool], city: str, kafka_bootstrap: str
+) -> None:
+    """A consumer whose handler applies some type idempotently by itself is handed every copy of
+    those events, in order among the others, and claims only the others in its inbox."""
+    _, pool = platform_db
+    topic = participants_topic(city)
+    erasures = [_erased(city) for _ in range(3)]
+    decisions = [
+        MatchDecided(
+            match_id=uuid.uuid4(),
+            vacancy_id=uuid.uuid4(),
+            participant_id=uuid.uuid4(),
+            city=city,
+            decision=MatchDecision.ACCEPTED,
+            decided_at=datetime.now(UTC),
+        )
+        for _ in range(3)
+    ]
+    metas = [event.meta() for event in [*erasures, *decisions]]
+    good = [(encode_event(event), to_headers(meta)) for event, meta in zip([*erasures, *decisions], metas, strict=True)]
+    await _publish(kafka_bootstrap, topic, [*good, good[0], good[3]])
+    records = await read_topic(kafka_bootstrap, topic, expect=8)
+    handed: list[uuid.UUID] = []
+
+    async def handler(conn: asyncpg.Connection, deliveries: Sequence[Delivery]) -> None:
+        handed.extend(d.meta.id for d in deliveries)
+
+    decided = frozenset({MatchDecided.event_type})
+    subscriber, producer = await _subscriber(
+        pool, kafka_bootstrap, handler, handles=decided | {ERASED}, idempotent=decided
+    )
+    try:
+        await subscriber.process(records)
+        first = list(handed)
+        await subscriber.process(records)  # a whole redelivery
+    finally:
+        await producer.stop()
+
+    e, d = [meta.id for meta in metas[:3]], [meta.id for meta in metas[3:]]
+    assert first == [*e, *d, d[0]]
+    assert handed[len(first) :] == [*d, d[0]]
+    claimed = await pool.fetch(
+        "SELECT event_id FROM mile_inbox WHERE consumer = 'test' AND event_id = ANY($1::uuid[])", [*e, *d]
+    )
+    assert {row["event_id"] for row in claimed} == set(e)
 
 
 async def test_transient_failures_are_retried_until_applied(

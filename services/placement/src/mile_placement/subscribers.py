@@ -53,4 +53,7 @@ CONSUMER = Consumer(
     # Each event touches only its own key's rows: a match's placement, a vacancy, a participant's
     # placements. What spans keys (an erasure overtaking a decision) is across topics, kept in order.
     concurrent_partitions=True,
+    # A decision's placement has an id derived from its match and is only inserted when absent; erasures
+    # are only ever added and placements never deleted, so applying a decision again changes nothing.
+    idempotent=frozenset({MatchDecided.event_type}),
 )

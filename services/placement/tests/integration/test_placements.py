@@ -271,9 +271,10 @@ async def test_erasure_cancels_proposed_placements_and_keeps_late_decisions_out(
     vacancy = _vacancy(placement.city)
     proposed = _accepted(vacancy.vacancy_id, placement.city, participant)
     running = _accepted(vacancy.vacancy_id, placement.city, participant)
+    firsts = {decision.match_id: uuid.uuid4() for decision in (proposed, running)}
     await placement.publish(vacancy)
-    await placement.publish(proposed)
-    await placement.publish(running)
+    await placement.publish(proposed, event_id=firsts[proposed.match_id])
+    await placement.publish(running, event_id=firsts[running.match_id])
     proposed_id = (await _placement_for(placement.http, proposed.match_id, _kind_known))["placement_id"]
     running_id = (await _placement_for(placement.http, running.match_id, _kind_known))["placement_id"]
     await _confirm(placement.http, running_id)
@@ -295,7 +296,11 @@ async def test_erasure_cancels_proposed_placements_and_keeps_late_decisions_out(
 
     late = _accepted(vacancy.vacancy_id, placement.city, participant)
     sent = await placement.publish(late)
+    for decision in (proposed, running):  # redelivered: applied again (no inbox for decisions), changing nothing
+        await placement.publish(decision, event_id=firsts[decision.match_id], partition=sent.partition)
     sentinel = _accepted(vacancy.vacancy_id, placement.city)
     await placement.publish(sentinel, partition=sent.partition)
     await _placement_for(placement.http, sentinel.match_id)
     assert await _placements_of(placement.http, late.match_id) == []
+    assert [p["state"] for p in await _placements_of(placement.http, proposed.match_id)] == ["cancelled"]
+    assert [p["state"] for p in await _placements_of(placement.http, running.match_id)] == ["started"]

@@ -5,7 +5,8 @@ must be processed after all. Re-driving publishes each dead letter to its origin
 the same key, value and headers, minus the ``mile_dlt_*`` headers the dead-letter path added,
 and commits its offset in the consumer group ``mile-redrive`` only after the broker
 acknowledged the copy: a second run re-drives only what arrived since, and an interrupted run
-at worst publishes a message twice, which every consumer's inbox absorbs. Only what was in the
+at worst publishes a message twice, which every consumer absorbs (its inbox, or a handler
+idempotent by itself, ``Consumer.idempotent``). Only what was in the
 dead-letter topic when the run began is re-driven, so an event that fails again is parked
 again instead of circling. ``--dry-run`` lists the dead letters and why they failed, and
 changes nothing. Connection settings are the services' own (``KAFKA_*``, TLS and SASL included).

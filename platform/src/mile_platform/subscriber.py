@@ -216,7 +216,7 @@ class ReliableSubscriber:
             parser=self._parse,
             decoder=_raw_bodies,
             title=f"{self.service}:events",
-            description=f"Events applied by {self.service} (batches, inbox-deduplicated)",
+            description=f"Events applied by {self.service} (batches, applied once each)",
         )
         subscriber(self.on_batch)
         self._source = subscriber  # type: ignore[assignment]

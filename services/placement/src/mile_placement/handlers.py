@@ -47,6 +47,7 @@ async def record_decisions(conn: asyncpg.Connection, events: Sequence[MatchDecid
     Sound because a decision changes neither the vacancies nor the erasures the others read.
     """
     kinds = await repository.vacancy_kinds(conn, {event.vacancy_id for event in events})
+    await repository.hold_off_erasures(conn)
     erased = await repository.erased_among(conn, {event.participant_id for event in events})
     proposed = [
         (placement, event.decided_at)
@@ -67,6 +68,7 @@ async def forget_participant(conn: asyncpg.Connection, event: ParticipantErased)
     and drop employers' notes about them.
 
     Started and ended placements stay: they hold nothing personal and are facts funders audit.
+    Remembered first: that waits for decisions being applied beside it, so their placements are cancelled too.
     """
     await repository.remember_erasure(conn, event.participant_id, event.erased_at)
     cancelled = [

@@ -99,7 +99,16 @@ async def save_placement(conn: asyncpg.Connection, placement: Placement) -> asyn
     )
 
 
+async def hold_off_erasures(conn: asyncpg.Connection) -> None:
+    """Until the transaction ends, erasures wait, after those already under way: the erasures read next
+    stay all there are until the placements proposed on them commit. Replicas apply decisions and
+    erasures side by side (other topics), and each would otherwise miss the other's uncommitted rows."""
+    await conn.execute("LOCK TABLE erased_participants IN SHARE MODE")
+
+
 async def remember_erasure(conn: asyncpg.Connection, participant_id: uuid.UUID, erased_at: datetime) -> None:
+    """Its insert waits for decisions holding off erasures (``hold_off_erasures``), so the placements
+    read after it include theirs."""
     await conn.execute(
         "INSERT INTO erased_participants (participant_id, erased_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
         participant_id,

@@ -4,6 +4,7 @@ Decisions are applied a run at a time; a run must still see the vacancy and the 
 that came before it in the batch, and none that come after.
 """
 
+import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
@@ -75,3 +76,35 @@ async def test_a_mixed_batch_applies_in_order(fresh_database: Callable[[str], Aw
         before_erasure.match_id: ("cancelled", "job"),
         after_all.match_id: ("proposed", "job"),
     }
+
+
+@pytest.mark.parametrize("first", ["erasure", "decision"])
+async def test_an_erasure_and_a_decision_applied_side_by_side_leave_no_placement_proposed(
+    fresh_database: Callable[[str], Awaitable[str]], first: str
+) -> None:
+    """Two replicas apply them at once (they travel on different topics): whichever began first, the
+    other waits for its commit, so the erased participant ends with no placement proposed."""
+    participant = uuid.uuid4()
+    decision = _decision(uuid.uuid4(), participant, MatchDecision.ACCEPTED)
+    erasure = ParticipantErased(participant_id=participant, city=CITY, erased_at=NOW - timedelta(days=1))
+    earlier, later = (erasure, decision) if first == "erasure" else (decision, erasure)
+    pool = await asyncpg.create_pool(await fresh_database("placement_side_by_side"), min_size=2, max_size=2)
+    try:
+        await apply_migrations(pool, ["mile_platform", "mile_placement"])
+        async with pool.acquire() as one, pool.acquire() as other:
+            begun = one.transaction()
+            await begun.start()
+            await subscribers.apply(one, [delivered(earlier, 0)])
+            beside = other.transaction()
+            await beside.start()
+            second = asyncio.create_task(subscribers.apply(other, [delivered(later, 0)]))
+            await asyncio.sleep(0.5)
+            assert not second.done()  # it waits for the first to commit
+            await begun.commit()
+            await second
+            await beside.commit()
+        states = [row["state"] for row in await pool.fetch("SELECT state FROM placements")]
+    finally:
+        await pool.close()
+
+    assert states == ([] if first == "erasure" else ["cancelled"])

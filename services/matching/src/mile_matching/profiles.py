@@ -3,8 +3,8 @@ set-wise: a few statements per run instead of several per event, with the outcom
 the events one at a time.
 
 The run is planned in memory against the open vacancies its participants could take (those
-requiring no language none of them speaks: locked once, their open proposals counted once) and
-the run's participants as stored. Each event in order upserts its candidate
+with room, requiring no language none of them speaks: locked once, their open proposals counted
+once) and the run's participants as stored. Each event in order upserts its candidate
 (or drops it when no profile is shared any more), withdraws their waiting proposals the new
 profile no longer fits, and proposes them for every open vacancy in id order that has room,
 fits and never had them proposed, consuming that room as it goes. What was planned is then
@@ -115,7 +115,9 @@ class _Plan:
                 row["open_proposals"],
                 frozenset(requirement.language for requirement in spec.languages),
             )
-            for row in await repository.lock_open_vacancies(conn, spoken=sorted(spoken))
+            for row in await repository.lock_open_vacancies(
+                conn, spoken=sorted(spoken), per_position=settings.proposals_per_position
+            )
         }
         participants = {
             pid: _Participant(is_candidate=stored.is_candidate, placed=stored.placed)

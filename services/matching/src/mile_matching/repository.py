@@ -17,15 +17,19 @@ PROPOSAL_LOCK_WAIT = Histogram(
 )
 
 
-async def lock_proposing(conn: asyncpg.Connection) -> None:
+async def lock_proposing(conn: asyncpg.Connection, *, shared: bool = False) -> None:
     """Take matching's proposal lock until the transaction ends, before any row lock.
 
     A new vacancy and a new candidate committed at the same moment would otherwise each miss
     the other (neither transaction sees the other's uncommitted row); taken first, in every
     transaction that proposes, the second one to run sees what the first committed.
+
+    ``shared`` is for transactions that only add candidates and take room (never free it): they
+    cannot miss each other, so they run side by side, and wait only for those holding it alone.
     """
-    with PROPOSAL_LOCK_WAIT.time():  # proposing is serial: the wait shows when replicas stop helping
-        await conn.execute("SELECT pg_advisory_xact_lock(hashtext('mile_matching.proposals'))")
+    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    with PROPOSAL_LOCK_WAIT.time():  # the wait shows when replicas stop helping
+        await conn.execute(f"SELECT {function}(hashtext('mile_matching.proposals'))")
 
 
 # --- candidates ---------------------------------------------------------------------------
@@ -264,21 +268,34 @@ async def lock_vacancy(conn: asyncpg.Connection, vacancy_id: uuid.UUID) -> async
     )
 
 
-async def lock_open_vacancies(conn: asyncpg.Connection, *, spoken: list[str]) -> list[asyncpg.Record]:
-    """The open vacancies requiring no language outside ``spoken``, locked in id order, each with
-    its open proposals counted.
+async def lock_open_vacancies(
+    conn: asyncpg.Connection, *, spoken: list[str], per_position: int
+) -> list[asyncpg.Record]:
+    """The open vacancies with room for a proposal and requiring no language outside ``spoken``,
+    locked in id order, each with its open proposals counted once locked.
 
     Only these can take a proposal of someone speaking no more than ``spoken``, so a batch of one
-    city's registrations reads, locks and counts the proposals of its own language's vacancies, not
-    every waiting proposal there is."""
-    return await conn.fetch(
-        f"""SELECT v.*, {_OPEN_PROPOSALS} AS open_proposals
-            FROM vacancies v
+    city's registrations reads and counts its own language's vacancies, not every waiting proposal
+    there is. Full vacancies are left unlocked: under the proposal lock their room only shrinks
+    (whoever frees room holds the lock alone), so batches sharing it wait for each other only where
+    both can still propose. The count is taken after the lock, as a statement's own snapshot
+    predates the wait for a row that another batch was proposing for."""
+    ids = await conn.fetch(
+        f"""SELECT v.id FROM vacancies v
             WHERE v.status = 'open'
+              AND v.filled < v.positions
+              AND {_OPEN_PROPOSALS} < v.positions * $2
               AND jsonb_path_query_array(v.spec, '$.languages[*].language') <@ to_jsonb($1::text[])
             ORDER BY v.id
             FOR UPDATE OF v""",
         spoken,
+        per_position,
+    )
+    if not ids:
+        return []
+    return await conn.fetch(
+        f"SELECT v.*, {_OPEN_PROPOSALS} AS open_proposals FROM vacancies v WHERE v.id = ANY($1::uuid[]) ORDER BY v.id",
+        [row["id"] for row in ids],
     )
 
 
@@ -484,6 +501,14 @@ async def matched_vacancies(conn: asyncpg.Connection, participant_ids: list[uuid
     """(participant, vacancy) of every proposal ever made to these participants, whatever became of it."""
     return await conn.fetch(
         "SELECT participant_id, vacancy_id FROM matches WHERE participant_id = ANY($1::uuid[])", participant_ids
+    )
+
+
+async def any_waiting(conn: asyncpg.Connection, participant_ids: list[uuid.UUID]) -> bool:
+    """Whether any of these participants has a proposal awaiting a decision."""
+    return await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM matches WHERE participant_id = ANY($1::uuid[]) AND status = 'proposed')",
+        participant_ids,
     )
 
 

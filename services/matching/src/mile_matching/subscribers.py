@@ -1,6 +1,7 @@
 """Matching's consumer: participant events of every city and placement events, as commands."""
 
 import re
+import uuid
 from collections.abc import Sequence
 from itertools import groupby
 
@@ -39,7 +40,7 @@ def consumer(settings: MatchingSettings) -> Consumer:
     each run of consecutive profile events is applied set-wise, the others one at a time."""
 
     async def apply(conn: asyncpg.Connection, deliveries: Sequence[Delivery]) -> None:
-        await repository.lock_proposing(conn)  # once for the batch's transaction, before any row lock
+        await _lock_proposing(conn, deliveries)  # once for the batch's transaction, before any row lock
         for is_profile, run in groupby(deliveries, key=lambda d: _is_profile(d.event)):
             if is_profile:
                 await profiles.apply(conn, list(run), settings)
@@ -49,6 +50,31 @@ def consumer(settings: MatchingSettings) -> Consumer:
                     await _apply_one(conn, delivery.event, settings)
 
     return Consumer(pattern=PATTERN, handler=apply, handles=frozenset(m.event_type for m in _HANDLED))
+
+
+async def _lock_proposing(conn: asyncpg.Connection, deliveries: Sequence[Delivery]) -> None:
+    """Share the proposal lock if the batch can only add candidates and take room, else hold it alone.
+
+    Erasures and placement events free room; so may a profile event of someone with a proposal
+    waiting (withdrawing it). That check runs under the shared lock, so no proposal can be made to
+    them meanwhile; if it fails, the savepoint's rollback drops the shared lock before the other is taken.
+    """
+    if not any(isinstance(d.event, _FREEING_ROOM) for d in deliveries):
+        savepoint = conn.transaction()
+        await savepoint.start()
+        await repository.lock_proposing(conn, shared=True)
+        if not await repository.any_waiting(conn, _participants(deliveries)):
+            await savepoint.commit()
+            return
+        await savepoint.rollback()
+    await repository.lock_proposing(conn)
+
+
+_FREEING_ROOM = (ParticipantErased, PlacementStarted, PlacementEnded)
+
+
+def _participants(deliveries: Sequence[Delivery]) -> list[uuid.UUID]:
+    return list({d.event.participant_id for d in deliveries if isinstance(d.event, profiles.ProfileEvent)})
 
 
 def _is_profile(event: Event) -> bool:

@@ -21,6 +21,7 @@ from mile_schemas import (
     ParticipantRegistered,
     PlacementEnded,
     PlacementStarted,
+    reader,
 )
 
 PATTERN = f"(?:{PARTICIPANTS_PATTERN})|(?:^{re.escape(PLACEMENTS)}$)"
@@ -49,7 +50,13 @@ def consumer(settings: MatchingSettings) -> Consumer:
                 with delivery.traced():
                     await _apply_one(conn, delivery.event, settings)
 
-    return Consumer(pattern=PATTERN, handler=apply, handles=frozenset(m.event_type for m in _HANDLED))
+    return Consumer(
+        pattern=PATTERN,
+        handler=apply,
+        handles=frozenset(m.event_type for m in _HANDLED),
+        # Statistics are reporting's: matching neither reads nor validates them.
+        readers={m.event_type: reader(m, "statistics") for m in _HANDLED if "statistics" in m.model_fields},
+    )
 
 
 async def _lock_proposing(conn: asyncpg.Connection, deliveries: Sequence[Delivery]) -> None:

@@ -121,14 +121,13 @@ class _Plan:
                 conn, spoken=sorted(spoken), per_position=settings.proposals_per_position
             )
         }
-        participants = {
-            pid: _Participant(is_candidate=stored.is_candidate, placed=stored.placed)
-            for pid, stored in (await repository.run_participants(conn, ids)).items()
-        }
-        for row in await repository.matched_vacancies(conn, ids):
-            participants[row["participant_id"]].proposed_for.add(row["vacancy_id"])
-        for row in await repository.lock_waiting_matches_of_participants(conn, ids):
-            participants[row["participant_id"]].waiting[row["id"]] = withdrawals.Waiting.of(row)
+        stored = await repository.run_participants(conn, ids)
+        participants = {pid: _Participant(is_candidate=s.is_candidate, placed=s.placed) for pid, s in stored.items()}
+        if proposed := [pid for pid, s in stored.items() if s.proposed]:  # on a backlog of registrations, none
+            for row in await repository.matched_vacancies(conn, proposed):
+                participants[row["participant_id"]].proposed_for.add(row["vacancy_id"])
+            for row in await repository.lock_waiting_matches_of_participants(conn, proposed):
+                participants[row["participant_id"]].waiting[row["id"]] = withdrawals.Waiting.of(row)
         return cls(deliveries, settings, vacancies, participants)
 
     def run(self) -> int:

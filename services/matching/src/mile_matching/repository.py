@@ -47,17 +47,19 @@ _PLACED = _placed("c.participant_id")  # of a candidate row (alias c)
 class RunParticipant(NamedTuple):
     is_candidate: bool  # a candidate row: only then can a proposal of theirs be waiting (erasure drops them)
     placed: bool  # a placement of theirs has started and not ended
+    proposed: bool  # ever proposed for a vacancy, whatever became of it
 
 
 async def run_participants(conn: asyncpg.Connection, ids: list[uuid.UUID]) -> dict[uuid.UUID, RunParticipant]:
-    """Whether each participant is a candidate already, and whether placed, keyed by id."""
+    """Whether each participant is a candidate already, whether placed, and whether ever proposed, keyed by id."""
     rows = await conn.fetch(
         f"""SELECT ids.id, EXISTS (SELECT 1 FROM candidates k WHERE k.participant_id = ids.id) AS is_candidate,
-                   {_placed("ids.id")} AS placed
+                   {_placed("ids.id")} AS placed,
+                   EXISTS (SELECT 1 FROM matches m WHERE m.participant_id = ids.id) AS proposed
             FROM unnest($1::uuid[]) AS ids(id)""",
         ids,
     )
-    return {row["id"]: RunParticipant(is_candidate=row["is_candidate"], placed=row["placed"]) for row in rows}
+    return {row["id"]: RunParticipant(*row[1:]) for row in rows}
 
 
 async def upsert_candidates(

@@ -2,12 +2,31 @@
 
 A claim that already exists means the event was processed before (a redelivery
 or a replay), so applying events stays idempotent whatever Kafka delivers twice.
+A batch is first claimed as all new (``claim_new``), as nearly every batch is; only when
+that fails is it claimed again id by id (``claim``), in a new transaction.
 """
 
 import uuid
 from collections.abc import Sequence
 
 import asyncpg
+
+
+class ClaimedBefore(Exception):
+    """An id given to ``claim_new`` had been claimed before, or came twice: its transaction is aborted."""
+
+
+async def claim_new(conn: asyncpg.Connection, consumer: str, event_ids: Sequence[uuid.UUID]) -> None:
+    """Claim ids for ``consumer`` as never claimed before, in a plain insert: checking each for a
+    conflict instead costs PostgreSQL half as much again. Raises ClaimedBefore if one was."""
+    try:
+        await conn.execute(
+            "INSERT INTO mile_inbox (consumer, event_id) SELECT $1, id FROM unnest($2::uuid[]) AS id",
+            consumer,
+            list(event_ids),
+        )
+    except asyncpg.UniqueViolationError as exc:
+        raise ClaimedBefore(str(exc)) from exc
 
 
 async def claim(conn: asyncpg.Connection, consumer: str, event_ids: Sequence[uuid.UUID]) -> set[uuid.UUID] | None:

@@ -454,20 +454,38 @@ class ReliableSubscriber:
         return deliveries, dead
 
     async def _apply(self, deliveries: Sequence[Delivery]) -> None:
-        async with self._pool().acquire() as conn, conn.transaction():
-            todo = await self._claim(conn, deliveries)
-            if todo:
-                await self.consumer.handler(conn, todo)
+        """Apply the batch in one transaction; one that was claimed before (a redelivery), in another,
+        claiming each event on its own so that only those never applied are."""
+        try:
+            todo = await self._apply_claimed(deliveries, each=False)
+        except inbox.ClaimedBefore:
+            todo = await self._apply_claimed(deliveries, each=True)
         self._count(Counter(d.record.topic for d in todo), "processed")
         if len(todo) < len(deliveries):
             applied = {id(d) for d in todo}
             self._count(Counter(d.record.topic for d in deliveries if id(d) not in applied), "duplicate")
 
-    async def _claim(self, conn: asyncpg.Connection, deliveries: Sequence[Delivery]) -> Sequence[Delivery]:
-        """What to apply: the first copy of each event the inbox had not seen, and every event of an idempotent type."""
+    async def _apply_claimed(self, deliveries: Sequence[Delivery], *, each: bool) -> Sequence[Delivery]:
+        async with self._pool().acquire() as conn, conn.transaction():
+            todo = await self._claim(conn, deliveries, each=each)
+            if todo:
+                await self.consumer.handler(conn, todo)
+        return todo
+
+    async def _claim(
+        self, conn: asyncpg.Connection, deliveries: Sequence[Delivery], *, each: bool
+    ) -> Sequence[Delivery]:
+        """What to apply: the first copy of each event the inbox had not seen, and every event of an
+        idempotent type. Unless ``each``, all are claimed as new, and ``inbox.ClaimedBefore`` says otherwise."""
         exempt = self.consumer.idempotent
         claimed = [d for d in deliveries if d.meta.type not in exempt] if exempt else deliveries
-        fresh = await inbox.claim(conn, self.service, [d.meta.id for d in claimed]) if claimed else None
+        if not claimed:
+            return deliveries
+        ids = [d.meta.id for d in claimed]
+        if not each:
+            await inbox.claim_new(conn, self.service, ids)
+            return deliveries
+        fresh = await inbox.claim(conn, self.service, ids)
         return deliveries if fresh is None else _first_copies(deliveries, fresh, exempt)
 
     def _count(self, per_topic: Counter[str], outcome: str) -> None:

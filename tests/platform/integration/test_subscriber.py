@@ -12,6 +12,7 @@ import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import TopicPartition
+from prometheus_client import REGISTRY
 
 from mile_devstack.topics import create_topics, platform_topics, read_topic
 from mile_platform.broker import make_producer
@@ -159,6 +160,43 @@ async def test_duplicates_apply_once_and_undecodable_records_are_dead_lettered(
     reasons = {dict(d.headers)["mile_dlt_error_class"] for d in dead}
     assert reasons == {b"EnvelopeError", b"ValidationError"}
     assert all(dict(d.headers)["mile_dlt_topic"] == topic.encode() for d in dead)
+
+
+async def test_a_batch_partly_applied_before_applies_only_its_new_events(
+    platform_db: tuple[str, asyncpg.Pool], city: str, kafka_bootstrap: str
+) -> None:
+    """A rewind after a crash redelivers what was applied with what was not: the new events apply,
+    each once, and the others are counted as duplicates, not applied again."""
+    _, pool = platform_db
+    topic = participants_topic(city)
+    events = [_erased(city) for _ in range(5)]
+    await _publish(kafka_bootstrap, topic, [_good(e) for e in events])
+    records = await read_topic(kafka_bootstrap, topic, expect=5)
+    seen: list[uuid.UUID] = []
+    applied = Applied()
+
+    async def handler(conn: asyncpg.Connection, deliveries: Sequence[Delivery]) -> None:
+        seen.extend(d.event.participant_id for d in deliveries if isinstance(d.event, ParticipantErased))
+        await applied(conn, deliveries)
+
+    subscriber, producer = await _subscriber(pool, kafka_bootstrap, handler)
+    duplicates = REGISTRY.get_sample_value(
+        "mile_events_consumed_total", {"service": "test", "topic": topic, "outcome": "duplicate"}
+    )
+    try:
+        await subscriber.process(records[:2])
+        await subscriber.process(records)
+    finally:
+        await producer.stop()
+
+    assert seen == [e.participant_id for e in events]
+    assert await _applied(pool) == {e.participant_id for e in events}
+    assert (
+        REGISTRY.get_sample_value(
+            "mile_events_consumed_total", {"service": "test", "topic": topic, "outcome": "duplicate"}
+        )
+        or 0
+    ) - (duplicates or 0) == 2
 
 
 async def test_events_of_an_idempotent_type_skip_the_inbox_while_others_still_apply_once(

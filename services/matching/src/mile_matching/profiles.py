@@ -93,9 +93,7 @@ class _Plan:
     settings: MatchingSettings
     vacancies: dict[uuid.UUID, _Vacancy]  # the open ones the run could take, in id order
     participants: dict[uuid.UUID, _Participant]
-    candidates: dict[uuid.UUID, tuple[str, str, str, datetime]] = field(
-        default_factory=dict
-    )  # city, profile, languages, updated
+    candidates: dict[uuid.UUID, tuple[str, str, datetime]] = field(default_factory=dict)  # city, profile, updated
     forgotten: set[uuid.UUID] = field(default_factory=set)
     events: list[MatchProposed | MatchDecided] = field(default_factory=list)  # in the order made
     causes: list[Delivery] = field(default_factory=list)  # of each event, the delivery whose trace it continues
@@ -142,13 +140,7 @@ class _Plan:
                     return planned
                 self._forget(event.participant_id, participant)
                 continue
-            spoken = ",".join(entry.language for entry in event.profile.languages)
-            self.candidates[event.participant_id] = (
-                event.city,
-                event.profile.model_dump_json(),
-                spoken,
-                event.occurred_at,
-            )
+            self.candidates[event.participant_id] = (event.city, event.profile.model_dump_json(), event.occurred_at)
             if participant.is_candidate:
                 self._withdraw(participant, event.profile, delivery, now)
             participant.is_candidate = True
@@ -223,13 +215,12 @@ class _Plan:
                 conn, dropped=list(self.forgotten - self.candidates.keys()), unlinked=list(self.forgotten)
             )
         if self.candidates:
-            cities, profiles, languages, updated = zip(*self.candidates.values(), strict=True)
+            cities, profiles, updated = zip(*self.candidates.values(), strict=True)
             await repository.upsert_candidates(
                 conn,
                 participant_ids=list(self.candidates),
                 cities=list(cities),
                 profiles=list(profiles),
-                languages=list(languages),
                 updated_at=list(updated),
             )
         stored = {

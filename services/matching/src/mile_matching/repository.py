@@ -68,23 +68,18 @@ async def upsert_candidates(
     participant_ids: list[uuid.UUID],
     cities: list[str],
     profiles: list[str],
-    languages: list[str],
     updated_at: list[datetime],
 ) -> None:
-    """Store each candidate's profile (JSON text) and the languages it speaks (comma-separated codes),
-    one row per participant, in one statement."""
+    """Store each candidate's profile (JSON text), one row per participant, in one statement."""
     await conn.execute(
-        """INSERT INTO candidates (participant_id, city, profile, languages, updated_at)
-           SELECT id, city, profile::json, string_to_array(languages, ','), updated_at
-           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[])
-                AS r(id, city, profile, languages, updated_at)
+        """INSERT INTO candidates (participant_id, city, profile, updated_at)
+           SELECT id, city, profile::jsonb, updated_at
+           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[]) AS r(id, city, profile, updated_at)
            ON CONFLICT (participant_id) DO UPDATE
-           SET city = excluded.city, profile = excluded.profile, languages = excluded.languages,
-               updated_at = excluded.updated_at""",
+           SET city = excluded.city, profile = excluded.profile, updated_at = excluded.updated_at""",
         participant_ids,
         cities,
         profiles,
-        languages,
         updated_at,
     )
 
@@ -186,14 +181,14 @@ async def candidates_without_match(
 ) -> list[asyncpg.Record]:
     """Candidates never proposed for the vacancy (whatever became of a proposal) who speak each of
     ``languages`` at some level: whoever lacks one is ineligible, so is not read and assessed at all.
-    The test is on the candidates' indexed ``languages``, not their profiles."""
+    The test is on the candidates' indexed ``languages`` (migration 0004), not their profiles."""
     return await conn.fetch(
         f"""SELECT c.*, {_PLACED} AS placed FROM candidates c
            WHERE NOT EXISTS (SELECT 1 FROM matches m
                              WHERE m.vacancy_id = $1 AND m.participant_id = c.participant_id)
-             AND c.languages @> $2::text[]""",
+             AND c.languages @> $2::jsonb""",
         vacancy_id,
-        languages,
+        json.dumps(languages),
     )
 
 

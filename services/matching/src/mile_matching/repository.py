@@ -24,8 +24,8 @@ async def lock_proposing(conn: asyncpg.Connection, *, shared: bool = False) -> N
     the other (neither transaction sees the other's uncommitted row); taken first, in every
     transaction that proposes, the second one to run sees what the first committed.
 
-    ``shared`` is for transactions that only add candidates and take room (never free it): they
-    cannot miss each other, so they run side by side, and wait only for those holding it alone.
+    ``shared`` is for transactions that only add candidates and propose them (never withdraw nor
+    refill): they cannot miss each other, so they run side by side, and wait only for those holding it alone.
     """
     function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
     with PROPOSAL_LOCK_WAIT.time():  # the wait shows when replicas stop helping
@@ -278,9 +278,9 @@ async def lock_open_vacancies(
 
     Only these can take a proposal of someone speaking no more than ``spoken``, so a batch of one
     city's registrations reads and counts its own language's vacancies, not every waiting proposal
-    there is. Full vacancies are left unlocked: under the proposal lock their room only shrinks
-    (whoever frees room holds the lock alone), so batches sharing it wait for each other only where
-    both can still propose. The count is taken after the lock, as a statement's own snapshot
+    there is. Full vacancies are left unlocked: while the lock is shared nobody withdraws or refills (an
+    acceptance, which takes no lock, gives room but proposes no one), so batches sharing it wait for
+    each other only where both can still propose. The count is taken after the lock, as a statement's own snapshot
     predates the wait for a row that another batch was proposing for."""
     ids = await conn.fetch(
         f"""SELECT v.id FROM vacancies v

@@ -1,7 +1,6 @@
 """Matching's consumer: participant events of every city and placement events, as commands."""
 
 import re
-import uuid
 from collections.abc import Sequence
 from itertools import groupby
 
@@ -62,26 +61,23 @@ def consumer(settings: MatchingSettings) -> Consumer:
 async def _lock_proposing(conn: asyncpg.Connection, deliveries: Sequence[Delivery]) -> None:
     """Share the proposal lock if the batch can only add candidates and take room, else hold it alone.
 
-    Erasures and placement events free room; so may a profile event of someone with a proposal
-    waiting (withdrawing it). That check runs under the shared lock, so no proposal can be made to
-    them meanwhile; if it fails, the savepoint's rollback drops the shared lock before the other is taken.
+    That is a batch of profile events, one per person, of people with no proposal waiting: each
+    then upserts or drops its candidate and proposes them, and nothing is withdrawn or refilled.
+    Erasures and placement events free room; so may a second event of someone the batch has just
+    proposed, or one of someone with a proposal waiting (withdrawing it). That last check runs under
+    the shared lock, as no batch sharing it proposes anyone outside itself; if it fails, the
+    savepoint's rollback drops the shared lock before the other is taken.
     """
-    if not any(isinstance(d.event, _FREEING_ROOM) for d in deliveries):
+    people = [d.event.participant_id for d in deliveries if isinstance(d.event, profiles.ProfileEvent)]
+    if len(people) == len(deliveries) and len(set(people)) == len(people):
         savepoint = conn.transaction()
         await savepoint.start()
         await repository.lock_proposing(conn, shared=True)
-        if not await repository.any_waiting(conn, _participants(deliveries)):
+        if not await repository.any_waiting(conn, people):
             await savepoint.commit()
             return
         await savepoint.rollback()
     await repository.lock_proposing(conn)
-
-
-_FREEING_ROOM = (ParticipantErased, PlacementStarted, PlacementEnded)
-
-
-def _participants(deliveries: Sequence[Delivery]) -> list[uuid.UUID]:
-    return list({d.event.participant_id for d in deliveries if isinstance(d.event, profiles.ProfileEvent)})
 
 
 def _is_profile(event: Event) -> bool:

@@ -142,6 +142,31 @@ async def test_a_batch_that_may_free_room_holds_the_lock_alone(
         await pool.close()
 
 
+async def test_a_batch_with_two_events_of_one_person_holds_the_lock_alone(
+    fresh_database: Callable[[str], Awaitable[str]],
+) -> None:
+    """A registration and an update of the same person in one batch: the update may withdraw the
+    proposal the registration made, and refill its vacancy with anyone, so the batch waits for
+    those sharing the lock (here, where no vacancy has room for either, for that alone)."""
+    pool = await _migrated_pool(await fresh_database("matching_twice"))
+    vacancy, person = _vacancy(PLUMBER, positions=1), uuid.uuid4()
+    twice: list[Event] = [_registered(person, _profile(), NOW), _updated(person, _profile(permit="none"), NOW)]
+    try:
+        async with pool.acquire() as conn:
+            await _open(conn, vacancy)
+            await _apply(conn, [_registered(uuid.uuid4(), _profile(years=5), NOW) for _ in range(2)])
+        async with pool.acquire() as exclusive:
+            async with pool.acquire() as sharing, sharing.transaction():
+                await _apply(sharing, [_registered(uuid.uuid4(), _profile(years=1), NOW)], offset=2)
+                waiting = asyncio.create_task(_in_transaction(exclusive, twice, offset=3))
+                await asyncio.sleep(HELD_S)
+                assert not waiting.done()
+            await asyncio.wait_for(waiting, 5)
+        assert person not in {pid for _, pid in await _proposed(pool)}
+    finally:
+        await pool.close()
+
+
 async def _in_transaction(conn: asyncpg.Connection, events: Sequence[Event], offset: int = 0) -> None:
     async with conn.transaction():
         await _apply(conn, events, offset)

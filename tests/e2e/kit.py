@@ -3,19 +3,36 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import httpx
+import pycountry
 
 from mile_matching.subscribers import PATTERN as MATCHING_PATTERN
 from mile_placement.subscribers import PATTERN as PLACEMENT_PATTERN
 from mile_reporting.subscribers import TOPICS_PATTERN as REPORTING_PATTERN
 
 T = TypeVar("T")
+SPOKEN_ELSEWHERE = frozenset(
+    {"ar", "de", "el", "en", "es", "fa", "fr", "it", "nl", "pl", "ps", "pt", "ro", "so", "sv", "ti", "uk", "ur"}
+)
+"""Languages the demo, the benches and other tests register people with: matching reads every city's
+participants on the shared broker, so a vacancy requiring one of these could be proposed their people."""
+_handed_out: set[str] = set()
 CONSUMING = {"matching": MATCHING_PATTERN, "placement": PLACEMENT_PATTERN, "reporting": REPORTING_PATTERN}
 """Each shared service's subscription: its consumer group's lag is measured over these topics."""
+
+
+def run_language() -> str:
+    """A language only this test registers anyone with (in this process), so only its own people
+    can qualify for its vacancies, whatever other tests left on the shared broker."""
+    codes = {lang.alpha_2 for lang in pycountry.languages if hasattr(lang, "alpha_2")}
+    language = random.choice(sorted(codes - SPOKEN_ELSEWHERE - _handed_out))
+    _handed_out.add(language)
+    return language
 
 
 async def until(read: Callable[[], Awaitable[T]], ok: Callable[[T], bool], timeout: float = 90.0) -> T:

@@ -11,14 +11,12 @@ the erasure (and opened with the service's keys then) opens with none of the key
 """
 
 import asyncio
-import random
 import subprocess
 import uuid
 from typing import Any
 
 import asyncpg
 import httpx
-import pycountry
 import pytest
 from aiokafka import AIOKafkaConsumer
 from cryptography.exceptions import InvalidTag
@@ -30,7 +28,7 @@ from mile_intake.crypto import Keyring, decrypt_json
 from mile_platform.broker import topic_partitions
 
 from .conftest import Platform
-from .kit import CONSUMING, post, until
+from .kit import CONSUMING, post, run_language, until
 
 pytestmark = pytest.mark.e2e
 
@@ -136,8 +134,7 @@ def _dump(database_url: str) -> bytes:
 
 async def test_erased_participants_vanish_everywhere_while_the_counts_stay(platform: Platform) -> None:
     city_a, city_b = platform.cities
-    # A language of this run only: candidates other runs left on a shared broker never qualify.
-    language = random.choice(sorted(lang.alpha_2 for lang in pycountry.languages if hasattr(lang, "alpha_2")))
+    language = run_language()
     markers = {city_a: [uuid.uuid4().hex[:16] for _ in range(2)], city_b: [uuid.uuid4().hex[:16]]}
     matching, placement, reporting = (platform.url(s) for s in ("matching", "placement", "reporting"))
     async with httpx.AsyncClient(timeout=10.0) as client:

@@ -6,13 +6,11 @@ every topic from the beginning. A malformed event goes to the dead-letter topic
 while the events behind it still flow.
 """
 
-import random
 from dataclasses import replace
 from datetime import date
 from typing import Any
 
 import httpx
-import pycountry
 import pytest
 from aiokafka import AIOKafkaProducer
 
@@ -23,15 +21,14 @@ from mile_schemas import dead_letter_topic, participants_topic, to_headers
 from mile_schemas.envelope import EventMeta
 
 from .conftest import Platform
-from .kit import CONSUMING, post, until
+from .kit import CONSUMING, post, run_language, until
 
 pytestmark = pytest.mark.e2e
 
 
 async def test_participants_flow_from_intake_to_reporting_and_replay_changes_nothing(platform: Platform) -> None:
     city_a, city_b = platform.cities
-    # A language of this run only: candidates other runs left on a shared broker never qualify.
-    language = random.choice(sorted(lang.alpha_2 for lang in pycountry.languages if hasattr(lang, "alpha_2")))
+    language = run_language()
     async with httpx.AsyncClient(timeout=10.0) as client:
         plumbers_a = [Person(f"Ana{i}", "Test", "1990-01-01", "female", "NG", "refugee", PLUMBER, 3) for i in range(2)]
         cook_a = Person("Cyrus", "Test", "1985-06-01", "male", "IR", "asylum_seeker", COOK, 5)

@@ -278,10 +278,10 @@ async def lock_open_vacancies(
 
     Only these can take a proposal of someone speaking no more than ``spoken``, so a batch of one
     city's registrations reads and counts its own language's vacancies, not every waiting proposal
-    there is. Full vacancies are left unlocked: while the lock is shared nobody withdraws or refills (an
-    acceptance, which takes no lock, gives room but proposes no one), so batches sharing it wait for
-    each other only where both can still propose. The count is taken after the lock, as a statement's own snapshot
-    predates the wait for a row that another batch was proposing for."""
+    there is. Full vacancies are left unlocked: while the lock is shared nobody withdraws or refills
+    (an acceptance, which takes no lock, gives room but proposes no one), so batches sharing it wait
+    for each other only where both can still propose. The count is taken after the lock, as a
+    statement's own snapshot predates the wait for a row that another batch was proposing for."""
     ids = await conn.fetch(
         f"""SELECT v.id FROM vacancies v
             WHERE v.status = 'open'

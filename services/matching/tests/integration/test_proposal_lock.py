@@ -1,6 +1,6 @@
-"""Matching's proposal lock: batches that only add candidates share it, anything that may free room
-holds it alone, and how long each transaction waited for it is measured, so operators can see when
-more replicas stop draining a backlog faster."""
+"""Matching's proposal lock: batches that only add candidates share it, anything that may withdraw a
+proposal or refill a vacancy holds it alone, and how long each transaction waited for it is measured,
+so operators can see when more replicas stop draining a backlog faster."""
 
 import asyncio
 import uuid

@@ -282,6 +282,7 @@ async def lock_open_vacancies(
     (an acceptance, which takes no lock, gives room but proposes no one), so batches sharing it wait
     for each other only where both can still propose. The count is taken after the lock, as a
     statement's own snapshot predates the wait for a row that another batch was proposing for."""
+    # The room test is domain.proposal_room's, in SQL so that full vacancies are never locked.
     ids = await conn.fetch(
         f"""SELECT v.id FROM vacancies v
             WHERE v.status = 'open'

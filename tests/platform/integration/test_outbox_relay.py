@@ -65,6 +65,38 @@ async def test_committed_rows_reach_kafka_in_order_and_rolled_back_ones_never(
     assert ids == stored  # no orphans, no phantoms
 
 
+async def test_many_batches_of_one_key_arrive_in_order_where_a_plain_send_puts_that_key(
+    platform_db: tuple[str, asyncpg.Pool], city: str, kafka_bootstrap: str, kafka_idempotence: bool
+) -> None:
+    """The relay fills a Kafka record batch per partition itself: a person's 200 events span many of
+    them and two relay batches, and still arrive in order, on the partition ``send`` chooses for the key."""
+    url, pool = platform_db
+    people = [uuid.uuid4() for _ in range(3)]
+    for n in range(200):
+        async with pool.acquire() as conn, conn.transaction():
+            await add_events(conn, [_event(p, city, n) for p in people])
+
+    relay, producer = await _relay(url, kafka_bootstrap, kafka_idempotence, batch=500)
+    try:
+        records = await read_topic(kafka_bootstrap, participants_topic(city), expect=600)
+        probes = {
+            person: await producer.send_and_wait(participants_topic(city), b"probe", key=str(person).encode())  # type: ignore[attr-defined]
+            for person in people
+        }
+    finally:
+        await relay.stop()
+        await producer.stop()  # type: ignore[attr-defined]
+
+    assert len(records) == 600
+    sizes = [len(r.key or b"") + len(r.value or b"") + sum(len(k) + len(v) for k, v in r.headers) for r in records]
+    assert sum(sizes) > 10 * 16384  # aiokafka's default batch size: the events took many record batches
+    for person in people:
+        mine = [r for r in records if r.key == str(person).encode()]
+        events = [parse_event(from_headers(r.headers)[0].type, r.value) for r in mine]
+        assert [e.erased_at for e in events] == sorted(e.erased_at for e in events) and len(events) == 200
+        assert {r.partition for r in mine} == {probes[person].partition}
+
+
 async def test_only_one_relay_leads(
     platform_db: tuple[str, asyncpg.Pool], kafka_bootstrap: str, kafka_idempotence: bool
 ) -> None:

@@ -539,9 +539,10 @@ class ReliableSubscriber:
                 await asyncio.sleep(delay)
 
     def _record_lag(self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
+        """Of the partitions still assigned: one a rebalance has moved meanwhile is its new owner's to report."""
+        assigned = consumer.assignment()
         for tp, next_offset in offsets.items():
-            highwater = consumer.highwater(tp)
-            if highwater is not None:
+            if tp in assigned and (highwater := consumer.highwater(tp)) is not None:
                 metrics.CONSUMER_LAG.labels(self.service, tp.topic, str(tp.partition)).set(highwater - next_offset)
 
 

@@ -3,6 +3,7 @@
 import asyncio
 import gc
 import re
+import time
 import uuid
 import weakref
 from collections.abc import Awaitable, Callable, Sequence
@@ -360,6 +361,33 @@ async def _committed(bootstrap: str, group: str, topic: str) -> int:
         return total
     finally:
         await consumer.stop()
+
+
+async def test_a_batch_whose_partition_a_rebalance_moved_away_meanwhile_counts_as_applied(
+    platform_db: tuple[str, asyncpg.Pool], city: str, kafka_bootstrap: str
+) -> None:
+    """A replica joining or leaving moves partitions while batches are applied (seen on Apache Kafka):
+    the batch is in the database, its offset is the new owner's to commit, and it must not be taken
+    for a failed one (logged as an error, waited on and read again). The consumer here holds another
+    partition than the batch's, as it does once the rebalance is through."""
+    _, pool = platform_db
+    topic = participants_topic(city)
+    events = [_erased(city) for _ in range(2)]
+    await _publish(kafka_bootstrap, topic, [_good(e) for e in events], partition=0)
+    records = await read_topic(kafka_bootstrap, topic, expect=2)
+    subscriber, producer = await _subscriber(pool, kafka_bootstrap, Applied())
+    group = f"svc{uuid.uuid4().hex[:8]}"
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap, group_id=group, enable_auto_commit=False)
+    consumer.assign([TopicPartition(topic, 1)])
+    await consumer.start()
+    try:
+        deliveries, dead = subscriber._decode(records)
+        await subscriber._finish(consumer, records, deliveries, dead, (), time.perf_counter(), time.time_ns())
+    finally:
+        await consumer.stop()
+        await producer.stop()
+    assert await _applied(pool) == {e.participant_id for e in events}
+    assert await _committed(kafka_bootstrap, group, topic) == 0  # left to the partition's new owner
 
 
 async def test_an_event_naming_another_city_is_dead_lettered(

@@ -36,11 +36,6 @@ from mile_platform.broker import topic_partitions
 from mile_reporting.subscribers import TOPICS_PATTERN as REPORTING_PATTERN
 
 SHARED = ("matching", "placement", "reporting")
-TOPIC_PARTITIONS = 6
-"""As deploy/k8s creates topics, so the two replicas that drain a backlog each read half of every
-topic. With the embedded default of three, one replica read two of the matches topic's partitions
-and drained the last third of placement's backlog alone (2026-12-07: 28,000 records/s in two runs,
-32,400 and 34,700 with six); the idle platform's broker took 12 % of a CPU instead of 8.5 %."""
 PATTERNS = {"matching": MATCHING_PATTERN, "placement": PLACEMENT_PATTERN, "reporting": REPORTING_PATTERN}
 
 
@@ -136,7 +131,7 @@ class Platform:
             fresh = f"bench_{self.run_id}_{name.removeprefix('mile_')}"
             await self.infra.server.create_database(fresh)
             self.database_urls[name] = self.infra.server.url(fresh)
-        await create_topics(self.infra.bootstrap, platform_topics(self.cities), partitions=TOPIC_PARTITIONS)
+        await create_topics(self.infra.bootstrap, platform_topics(self.cities))
         key = base64.urlsafe_b64encode(os.urandom(32)).decode()
         specs = platform_specs(
             self.cities,

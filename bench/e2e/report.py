@@ -13,7 +13,6 @@ from typing import Any
 
 from .backlog import RAW_READS, Drain
 from .baselines import KafkaBaseline, PostgresBaseline
-from .infra import TOPIC_PARTITIONS
 from .load import LoadResult
 
 P99_GOAL_MS = 1000.0
@@ -120,8 +119,7 @@ def markdown(r: Results) -> str:
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}, size `{r.size}`, against {r.infra}:",
         f"`uv run python -m bench.e2e --size {r.size}`. {r.cities} intake(s) (one per city) and",
         f"{_replicas(r.replicas)} of each shared service under load, {_replicas(r.backlog_replicas)} draining its",
-        "backlog, each its own process, on the same machine as the broker, PostgreSQL and this load generator;",
-        f"the topics the bench creates have {TOPIC_PARTITIONS} partitions each, as deploy/k8s creates them.",
+        "backlog, each its own process, on the same machine as the broker, PostgreSQL and this load generator.",
         "",
         "| figure | value | baseline (same run, same broker and database) | goal | met |",
         "|---|---|---|---|---|",

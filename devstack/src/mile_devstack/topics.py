@@ -28,9 +28,10 @@ async def create_topics(
     """Create the topics that do not exist yet; any error other than "exists" is raised.
 
     Three partitions by default, for the embedded tansu: there every partition costs CPU in each of
-    every consumer's fetches (ten a second); with six the idle platform's broker took 12 % of a CPU
-    instead of 8.5 % (2026-12-07). Apache Kafka (deploy/k8s, deploy/compose) gets six, so two or three
-    replicas split each topic evenly, and so does the e2e bench, whose backlogs two replicas drain.
+    every consumer's fetches (ten a second). With six the idle platform's broker took 12 % of a CPU
+    instead of 8.5 %, and the e2e bench's p99 at 200 registrations/s rose from 710-770 ms to
+    880-890 ms on two cores (2026-12-07). Apache Kafka (deploy/k8s, deploy/compose) gets six, so two
+    or three replicas split each topic evenly.
     """
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()

@@ -288,17 +288,28 @@ async def scalar(url: str, sql: str, *args: object) -> Any:
 
 
 async def dump_tables(url: str, skip: Iterable[str] = ()) -> dict[str, list[str]]:
-    """Every row of every table in the public schema, as sorted text: a database compared row for row."""
+    """Every row of every table in the public schema, as sorted text: a database compared row for row,
+    or scanned for what it holds. Binary columns (an outbox row's payload) follow their row as text
+    too (bytes beyond ASCII escaped), as the row's own text shows them in hex, where no scan finds a value."""
     conn = await asyncpg.connect(url)
     try:
-        tables = [
-            r["tablename"]
-            for r in await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")
-            if r["tablename"] not in set(skip)
-        ]
-        return {
-            table: sorted(r[0] for r in await conn.fetch(f'SELECT t::text FROM "{table}" AS t')) for table in tables
-        }
+        columns = await conn.fetch(
+            """SELECT c.relname AS table, array_agg(a.attname ORDER BY a.attnum)
+                      FILTER (WHERE a.atttypid = 'bytea'::regtype) AS binary
+               FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+               JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+               WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')
+               GROUP BY c.relname ORDER BY c.relname"""
+        )
+        dumps = {}
+        for row in columns:
+            if row["table"] in set(skip):
+                continue
+            binary = [f"""coalesce(encode(t."{column}", 'escape'), '')""" for column in row["binary"] or ()]
+            texts = ["t::text", *binary]
+            query = f"""SELECT concat_ws(' ', {", ".join(texts)}) FROM "{row["table"]}" AS t"""
+            dumps[row["table"]] = sorted(r[0] for r in await conn.fetch(query))
+        return dumps
     finally:
         await conn.close()
 

@@ -1,9 +1,10 @@
 """Erasure of 100 participants, then a scan of every topic, dead-letter topic, database and log.
 
-Each person registered over HTTP carries unique markers in their name and e-mail. After they
-are erased, no record on any topic of the broker, no row of any service's database and no log
+Each person registered over HTTP carries unique markers in their name and e-mail. A vacancy is
+open, so matching proposes each of them and publishes events naming their pseudonymous id. After
+they are erased, no record on any topic of the broker, no row of any service's database and no log
 line holds any of their markers, and no shared service still holds their pseudonymous id (beyond
-erasure tombstones, whose count is printed); ten
+erasure tombstones, whose count is printed), not even in a payload it published; ten
 people who were not erased are still readable with their markers (so the markers were real).
 """
 
@@ -18,7 +19,7 @@ from aiokafka.structs import TopicPartition
 from mile_schemas import participants_topic
 
 from .conftest import MakePlatform
-from .kit import SUBSCRIPTIONS, committed_offsets, dump_tables, person_request, read_all, scalar, until
+from .kit import SUBSCRIPTIONS, committed_offsets, dump_tables, open_vacancy, person_request, read_all, scalar, until
 
 pytestmark = pytest.mark.faults
 ERASED, KEPT = 100, 10
@@ -31,6 +32,7 @@ async def test_erased_people_leave_no_trace_in_topics_databases_or_logs(make_pla
     intake = f"intake-{city}"
     topic = participants_topic(city)
     await platform.start(intake, *SHARED)
+    await open_vacancy(platform, city, positions=ERASED + KEPT)
     people: dict[uuid.UUID, list[str]] = {}
     async with httpx.AsyncClient(timeout=30.0) as client:
         base = f"{platform.url(intake)}/participants"
@@ -43,6 +45,7 @@ async def test_erased_people_leave_no_trace_in_topics_databases_or_logs(make_pla
             lambda: scalar(platform.database("matching"), "SELECT count(*) FROM candidates WHERE city = $1", city),
             lambda n: n == ERASED + KEPT,
         )
+        proposed = await scalar(platform.database("matching"), "SELECT count(DISTINCT participant_id) FROM matches")
         erased = list(people)[:ERASED]
         for participant_id in erased:
             response = await client.delete(f"{base}/{participant_id}", headers=platform.auth(city))
@@ -54,15 +57,8 @@ async def test_erased_people_leave_no_trace_in_topics_databases_or_logs(make_pla
         gone = sum([(await client.get(f"{base}/{p}", headers=platform.auth(city))).status_code == 404 for p in erased])
 
     # every shared service has applied everything on the city's topic, erasures included
-    await until(
-        lambda: scalar(platform.database(intake), "SELECT count(*) FROM mile_outbox WHERE published_at IS NULL"),
-        lambda n: n == 0,
-    )
-    city_records = await read_all(
-        platform.bootstrap,
-        f"^{re.escape(topic)}$",
-        expect=await scalar(platform.database(intake), "SELECT count(*) FROM mile_outbox"),
-    )
+    await until(lambda: scalar(platform.database(intake), "SELECT count(*) FROM mile_outbox"), lambda n: n == 0)
+    city_records = await read_all(platform.bootstrap, f"^{re.escape(topic)}$", expect=ERASED + KEPT + ERASED)
     ends: dict[TopicPartition, int] = {}
     for record in city_records:
         tp = TopicPartition(record.topic, record.partition)
@@ -99,11 +95,13 @@ async def test_erased_people_leave_no_trace_in_topics_databases_or_logs(make_pla
     logs = platform.logs()
     log_hits = sum(m.decode() in logs for m in markers)
     figures = (
-        f"erased={ERASED} gone_404={gone} kept_readable={kept_readable}/{KEPT} records_scanned={len(records)} "
+        f"erased={ERASED} proposed={proposed} gone_404={gone} kept_readable={kept_readable}/{KEPT} "
+        f"records_scanned={len(records)} "
         f"rows_scanned={rows} log_lines={logs.count(chr(10))} marker_hits(topics,dbs,logs)=({topic_hits},{db_hits},"
         f"{log_hits}) erased_ids_in_shared_dbs={id_hits} raw_id_tombstones={tombstones}"
     )
     print(figures)
+    assert proposed == ERASED + KEPT, figures  # matching published an event naming each of them
     assert gone == ERASED and kept_readable == KEPT, figures
     assert (topic_hits, db_hits, log_hits) == (0, 0, 0), figures
     assert id_hits == 0, figures

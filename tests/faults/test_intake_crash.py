@@ -3,7 +3,7 @@
 The two windows are opened on purpose through the database, so the crash lands in them on any
 broker: holding the relay's advisory lock keeps committed registrations unpublished (crash
 after commit), and row locks on the pending outbox rows let the relay send and get a batch
-acknowledged but not mark it (crash mid batch). Afterwards every committed participant is on
+acknowledged but not delete its rows (crash mid batch). Afterwards every committed participant is on
 the city's topic and every event on it has its row: orphans = 0, phantoms = 0.
 """
 
@@ -66,15 +66,12 @@ async def register_many(platform: Platform, city: str, count: int, *, kill_after
 async def published_vs_committed(platform: Platform, city: str) -> tuple[set[uuid.UUID], set[uuid.UUID], int]:
     """Participants on the topic, participants in intake's table, and records beyond one per event."""
     database = platform.database(f"intake-{city}")
-    await until(
-        lambda: scalar(database, "SELECT count(*) FROM mile_outbox WHERE published_at IS NULL"), lambda n: n == 0
-    )
-    expect = await scalar(database, "SELECT count(*) FROM mile_outbox")
-    records = await read_all(platform.bootstrap, f"^{participants_topic(city)}$", expect=expect)
+    await until(lambda: scalar(database, "SELECT count(*) FROM mile_outbox"), lambda n: n == 0)  # all published
+    rows = {r["id"] for r in await _rows(database)}
+    records = await read_all(platform.bootstrap, f"^{participants_topic(city)}$", expect=len(rows))
     registered = [r for r in records if header(r, "ce_type") == REGISTERED_TYPE]
     published = {participant_of(r) for r in registered}
     resent = len(registered) - len({header(r, "ce_id") for r in registered})
-    rows = {r["id"] for r in await _rows(database)}
     return published, rows, resent
 
 
@@ -100,7 +97,7 @@ async def test_intake_killed_after_commit_and_mid_relay_batch_loses_and_invents_
         await holder.execute("SELECT pg_advisory_lock($1)", lock)
         await platform.start(service)
         answered_1 = await register_many(platform, city, 200, kill_after=100)
-        unpublished_at_kill = await scalar(database, "SELECT count(*) FROM mile_outbox WHERE published_at IS NULL")
+        unpublished_at_kill = await scalar(database, "SELECT count(*) FROM mile_outbox")
         await holder.execute("SELECT pg_advisory_unlock($1)", lock)
         await platform.start(service)
         published, rows, _ = await published_vs_committed(platform, city)
@@ -114,7 +111,7 @@ async def test_intake_killed_after_commit_and_mid_relay_batch_loses_and_invents_
         assert answered_1 <= rows, f"a 201 answer without its row: {figures_1}"
         assert orphans_1 == 0 and phantoms_1 == 0, figures_1
 
-        # 2. crash mid relay batch: the batch is sent and acknowledged, but marking it waits on our row locks
+        # 2. crash mid relay batch: the batch is sent and acknowledged, but deleting its rows waits on our row locks
         platform.kill(service)  # its relay held the lock; a dead session's lock is freed
         await holder.execute("SELECT pg_advisory_lock($1)", lock)
         await platform.start(service)
@@ -124,24 +121,24 @@ async def test_intake_killed_after_commit_and_mid_relay_batch_loses_and_invents_
         try:
             transaction = blocker.transaction()
             await transaction.start()
-            await blocker.execute("SELECT id FROM mile_outbox WHERE published_at IS NULL FOR UPDATE")
+            await blocker.execute("SELECT id FROM mile_outbox FOR UPDATE")
             await holder.execute("SELECT pg_advisory_unlock($1)", lock)
             waiting = await until(
                 lambda: scalar(
                     database,
                     """SELECT count(*) FROM pg_stat_activity
                        WHERE datname = current_database() AND wait_event_type = 'Lock'
-                         AND query LIKE 'UPDATE mile_outbox%'""",
+                         AND query LIKE 'DELETE FROM mile_outbox%'""",
                 ),
                 lambda n: n > 0,
                 timeout=60,
             )
             on_topic_at_kill = len(await read_all(platform.bootstrap, f"^{participants_topic(city)}$")) - before
             platform.kill(service)
-            # the dead process's backend still waits to mark the batch; end it as TCP keepalive would
+            # the dead process's backend still waits to delete the batch's rows; end it as TCP keepalive would
             await blocker.execute(
                 """SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-                   WHERE datname = current_database() AND query LIKE 'UPDATE mile_outbox%'"""
+                   WHERE datname = current_database() AND query LIKE 'DELETE FROM mile_outbox%'"""
             )
             await transaction.rollback()
         finally:
@@ -155,7 +152,7 @@ async def test_intake_killed_after_commit_and_mid_relay_batch_loses_and_invents_
         )
         print(figures_2)
         assert waiting and on_topic_at_kill > 0, f"the kill missed the batch: {figures_2}"
-        assert resent_2 > 0, f"the unmarked batch was not sent again: {figures_2}"
+        assert resent_2 > 0, f"the batch whose rows were not deleted was not sent again: {figures_2}"
         assert answered_2 <= rows, figures_2
         assert orphans_2 == 0 and phantoms_2 == 0, figures_2
     finally:

@@ -1,12 +1,17 @@
-"""Outbox relay: publishes pending outbox rows in order, then marks them published.
+"""Outbox relay: publishes pending outbox rows in order, then deletes them.
 
 One relay per service holds a PostgreSQL advisory lock; other replicas wait as
 standbys. It wakes on LISTEN/NOTIFY and polls as a fallback, sends a batch
 without awaiting each record, awaits every acknowledgement (``acks=all``) and
-only then marks the batch published; it fills Kafka's record batches per partition
+only then deletes the batch's rows; it fills Kafka's record batches per partition
 itself (``_Sends``) rather than calling ``send`` per record. A crash between send
-and mark re-sends the batch: consumers deduplicate by event id, so that is
-harmless, whereas marking first could lose events.
+and delete re-sends the batch: consumers deduplicate by event id, so that is
+harmless, whereas deleting first could lose events.
+
+A published row is deleted, not kept: the broker holds the event from then on, and a copy kept
+in the database would hold a participant's pseudonymous id and profile after their erasure, for
+as long as the table grows. Relays of earlier releases marked rows ``published_at`` instead;
+rows so marked are deleted whenever a relay takes the lead.
 """
 
 import asyncio
@@ -83,6 +88,7 @@ class OutboxRelay:
             while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", self._lock_key):
                 await asyncio.sleep(self._poll_interval_s * 5)
             self.is_leader = True
+            await conn.execute("DELETE FROM mile_outbox WHERE published_at IS NOT NULL")  # marked by an earlier release
             await conn.add_listener(NOTIFY_CHANNEL, lambda *_: self._wake.set())
             loop = asyncio.get_running_loop()
             gauges_due = loop.time()
@@ -132,10 +138,7 @@ class OutboxRelay:
             if n % YIELD_EVERY == 0:
                 await asyncio.sleep(0)
         await sends.acknowledged()
-        await conn.execute(
-            "UPDATE mile_outbox SET published_at = now() WHERE id = ANY($1::bigint[])",
-            [row["id"] for row in rows],
-        )
+        await conn.execute("DELETE FROM mile_outbox WHERE id = ANY($1::bigint[])", [row["id"] for row in rows])
         metrics.OUTBOX_PUBLISHED.labels(self.service).inc(len(rows))
         return len(rows)
 

@@ -1,4 +1,4 @@
-"""The relay publishes exactly the committed outbox rows, in order per key, then marks them."""
+"""The relay publishes exactly the committed outbox rows, in order per key, then deletes them."""
 
 import asyncio
 import uuid
@@ -35,9 +35,10 @@ async def test_committed_rows_reach_kafka_in_order_and_rolled_back_ones_never(
 ) -> None:
     url, pool = platform_db
     people = [uuid.uuid4() for _ in range(5)]
+    committed: set[uuid.UUID] = set()
     for n in range(10):
         async with pool.acquire() as conn, conn.transaction():
-            await add_events(conn, [_event(p, city, n) for p in people])
+            committed.update(await add_events(conn, [_event(p, city, n) for p in people]))
     ghost = uuid.uuid4()
     with pytest.raises(RuntimeError):
         async with pool.acquire() as conn, conn.transaction():
@@ -48,7 +49,7 @@ async def test_committed_rows_reach_kafka_in_order_and_rolled_back_ones_never(
     try:
         records = await read_topic(kafka_bootstrap, participants_topic(city), expect=50)
         async with asyncio.timeout(10):
-            while await pool.fetchval("SELECT count(*) FROM mile_outbox WHERE published_at IS NULL"):
+            while await pool.fetchval("SELECT count(*) FROM mile_outbox"):  # each row deleted once published
                 await asyncio.sleep(0.1)
     finally:
         await relay.stop()
@@ -61,8 +62,31 @@ async def test_committed_rows_reach_kafka_in_order_and_rolled_back_ones_never(
         times = [e.erased_at for e in events if e.participant_id == person]
         assert times == sorted(times) and len(times) == 10
     ids = {from_headers(r.headers)[0].id for r in records}
-    stored = {r["event_id"] for r in await pool.fetch("SELECT event_id FROM mile_outbox")}
-    assert ids == stored  # no orphans, no phantoms
+    assert ids == committed  # no orphans, no phantoms
+
+
+async def test_rows_an_earlier_release_marked_published_are_deleted_not_sent_again(
+    platform_db: tuple[str, asyncpg.Pool], city: str, kafka_bootstrap: str, kafka_idempotence: bool
+) -> None:
+    """Relays before this one kept published rows and set ``published_at``: the next relay to lead
+    deletes them (a rolling update may leave some behind), and publishes only those still pending."""
+    url, pool = platform_db
+    async with pool.acquire() as conn, conn.transaction():
+        marked = await add_events(conn, [_event(uuid.uuid4(), city, n) for n in range(3)])
+        pending = await add_events(conn, [_event(uuid.uuid4(), city, 0)])
+        await conn.execute("UPDATE mile_outbox SET published_at = now() WHERE event_id = ANY($1::uuid[])", marked)
+
+    relay, producer = await _relay(url, kafka_bootstrap, kafka_idempotence)
+    try:
+        records = await read_topic(kafka_bootstrap, participants_topic(city), expect=1)
+        async with asyncio.timeout(10):
+            while await pool.fetchval("SELECT count(*) FROM mile_outbox"):
+                await asyncio.sleep(0.1)
+    finally:
+        await relay.stop()
+        await producer.stop()  # type: ignore[attr-defined]
+
+    assert [from_headers(r.headers)[0].id for r in records] == pending
 
 
 async def test_many_batches_of_one_key_arrive_in_order_where_a_plain_send_puts_that_key(

@@ -1,5 +1,7 @@
 """Public-standard codes: valid ones normalise, invalid ones are rejected."""
 
+import subprocess
+import sys
 from datetime import date
 
 import pytest
@@ -89,3 +91,18 @@ def test_other_code_formats() -> None:
             TypeAdapter(CitySlug).validate_python(bad_city)
     with pytest.raises(ValidationError):
         TypeAdapter(ReasonCode).validate_python("The participant said she was ill")
+
+
+def test_code_tables_are_read_when_asked_not_on_import() -> None:
+    """Importing the contracts stays cheap for tools; a service reads the tables while it starts,
+    so its first event naming a language does not wait for them."""
+    script = """
+import pycountry
+import mile_schemas
+tables = (pycountry.languages, pycountry.countries)
+print([t._is_loaded for t in tables])
+mile_schemas.load_code_tables()
+print([t._is_loaded for t in tables])
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert out.split("\n")[:2] == ["[False, False]", "[True, True]"]

@@ -17,6 +17,7 @@ from mile_platform.pool import connect_pool
 from mile_platform.relay import OutboxRelay
 from mile_platform.settings import ServiceSettings
 from mile_platform.subscriber import Consumer, ReliableSubscriber
+from mile_schemas import load_code_tables
 
 
 @dataclass
@@ -71,6 +72,7 @@ class Runtime:
             poll_interval_s=platform.relay_poll_interval_s,
         )
         await self.relay.start()
+        load_code_tables()  # before the collector freezes what exists: the tables are never scanned
         settle_collector()
         await self.broker.start()
 

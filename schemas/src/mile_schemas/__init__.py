@@ -37,6 +37,7 @@ from mile_schemas.codes import (
     VacancyKind,
     WorkPermitScope,
     age_band,
+    load_code_tables,
 )
 from mile_schemas.envelope import EnvelopeError, EventMeta, from_headers, to_headers
 from mile_schemas.events import (
@@ -165,6 +166,7 @@ __all__ = [
     "dead_letter_topic",
     "encode_event",
     "from_headers",
+    "load_code_tables",
     "parse_event",
     "participants_topic",
     "reader",

@@ -81,6 +81,7 @@ class _Vacancy:
 
 @dataclass
 class _Participant:
+    was_candidate: bool  # when the plan was loaded: whether their row is there to update, or new
     is_candidate: bool
     placed: bool
     proposed_for: set[uuid.UUID] = field(default_factory=set)  # vacancies, whatever became of the proposal
@@ -120,7 +121,10 @@ class _Plan:
             )
         }
         stored = await repository.run_participants(conn, ids)
-        participants = {pid: _Participant(is_candidate=s.is_candidate, placed=s.placed) for pid, s in stored.items()}
+        participants = {
+            pid: _Participant(was_candidate=s.is_candidate, is_candidate=s.is_candidate, placed=s.placed)
+            for pid, s in stored.items()
+        }
         if proposed := [pid for pid, s in stored.items() if s.proposed]:  # on a backlog of registrations, none
             for row in await repository.matched_vacancies(conn, proposed):
                 participants[row["participant_id"]].proposed_for.add(row["vacancy_id"])
@@ -214,23 +218,26 @@ class _Plan:
             await repository.forget_candidates(
                 conn, dropped=list(self.forgotten - self.candidates.keys()), unlinked=list(self.forgotten)
             )
-        if self.candidates:
-            cities, profiles, updated = zip(*self.candidates.values(), strict=True)
+        stored = {pid: c for pid, c in self.candidates.items() if self.participants[pid].was_candidate}
+        if new := [(pid, *c) for pid, c in self.candidates.items() if pid not in stored]:
+            await repository.insert_candidates(conn, new)
+        if stored:
+            cities, profiles, updated = zip(*stored.values(), strict=True)
             await repository.upsert_candidates(
                 conn,
-                participant_ids=list(self.candidates),
+                participant_ids=list(stored),
                 cities=list(cities),
                 profiles=list(profiles),
                 updated_at=list(updated),
             )
-        stored = {
+        proposed = {
             p.match_id for p in await proposals.store(conn, [e for e in self.events if isinstance(e, MatchProposed)])
         }
         await withdrawals.store(conn, [e for e in self.events if isinstance(e, MatchDecided)])
         kept = [
             (event, cause)
             for event, cause in zip(self.events, self.causes, strict=True)
-            if not isinstance(event, MatchProposed) or event.match_id in stored
+            if not isinstance(event, MatchProposed) or event.match_id in proposed
         ]
         await add_events(conn, [event for event, _ in kept], traceparents=[cause.traceparent for _, cause in kept])
 

@@ -21,6 +21,7 @@ import pytest
 from mile_devstack.testing import delivered
 from mile_matching import domain, proposals, repository, subscribers
 from mile_matching.settings import MatchingSettings
+from mile_platform.errors import is_permanent
 from mile_platform.migrations import apply_migrations
 from mile_schemas import (
     CandidateProfile,
@@ -368,3 +369,39 @@ async def test_a_proposal_withdrawn_from_a_vacancy_the_batch_left_out_is_refille
         (italian.vacancy_id, both, "proposed"),
         (italian.vacancy_id, newcomer, "proposed"),
     }
+
+
+async def test_a_candidate_stored_meanwhile_fails_the_batch_then_applies_alone(fresh_database: Database) -> None:
+    """A batch stores whom it read as new by COPY. If another transaction stores one of them
+    meanwhile, the batch fails on the unique key, a permanent error, so the subscriber applies its
+    events one at a time: neither profile is overwritten unseen, and the event applied alone updates."""
+    participant = uuid.uuid4()
+    first, second = _profile(years=1), _profile(years=7)
+    handler = subscribers.consumer(SETTINGS).handler
+    pool = await asyncpg.create_pool(await fresh_database("matching_race"), min_size=3, max_size=3)
+    try:
+        await apply_migrations(pool, ["mile_platform", "mile_matching"])
+        async with pool.acquire() as other, pool.acquire() as conn:
+            meanwhile = other.transaction()
+            await meanwhile.start()
+            await handler(other, [delivered(_registered(participant, first, NOW), 0)])
+            batch = [delivered(_updated(participant, second, NOW + timedelta(hours=1)), 1)]
+
+            async def apply() -> None:
+                async with conn.transaction():
+                    await handler(conn, batch)
+
+            applying = asyncio.create_task(apply())
+            waiting = "SELECT wait_event_type FROM pg_stat_activity WHERE pid = $1"
+            async with asyncio.timeout(10):
+                while await pool.fetchval(waiting, conn.get_server_pid()) != "Lock":
+                    await asyncio.sleep(0.01)  # its COPY waits to see whether the other commits
+            await meanwhile.commit()
+            with pytest.raises(asyncpg.UniqueViolationError) as failed:
+                await applying
+            assert is_permanent(failed.value)
+            await apply()  # as the subscriber replays the batch's events one by one
+        stored = await pool.fetchval("SELECT profile FROM candidates WHERE participant_id = $1", participant)
+    finally:
+        await pool.close()
+    assert CandidateProfile.model_validate_json(stored) == second

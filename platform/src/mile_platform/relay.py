@@ -30,7 +30,7 @@ from opentelemetry import trace
 from mile_platform import metrics
 from mile_platform.errors import is_transient
 from mile_platform.outbox import NOTIFY_CHANNEL
-from mile_platform.telemetry import context_from, traceparent_of, tracer
+from mile_platform.telemetry import context_from, recording, traceparent_of, tracer
 
 log = logging.getLogger(__name__)
 YIELD_EVERY = 100  # rows sent between chances for the service's consumer to go on: sending never waits
@@ -115,26 +115,13 @@ class OutboxRelay:
         if not rows:
             return 0
         sends = _Sends(self._producer)
+        traced = recording()
         for n, row in enumerate(rows, start=1):
-            stored = dict(json.loads(row["headers"]))
-            cause = stored.pop("traceparent", None)
-            span = tracer().start_span(
-                f"publish {row['topic']}",
-                context=context_from(cause),
-                kind=trace.SpanKind.PRODUCER,
-                attributes={"messaging.system": "kafka", "messaging.destination.name": row["topic"]},
-            )
-            headers = [(k, v.encode()) for k, v in stored.items()]
-            if traceparent := traceparent_of(span) or cause:
-                headers.append(("traceparent", traceparent.encode()))
-            try:
-                await sends.add(row["topic"], row["key"].encode(), row["payload"], headers)
-            except Exception as exc:
-                span.record_exception(exc)
-                span.set_status(trace.StatusCode.ERROR, type(exc).__name__)
-                raise
-            finally:
-                span.end()
+            stored: list[list[str]] = json.loads(row["headers"])
+            if traced:
+                await _send_traced(sends, row, dict(stored))
+            else:  # no span would be seen: the event goes on in its cause's trace, as stored
+                await sends.add(row["topic"], row["key"].encode(), row["payload"], [(k, v.encode()) for k, v in stored])
             if n % YIELD_EVERY == 0:
                 await asyncio.sleep(0)
         await sends.acknowledged()
@@ -149,6 +136,28 @@ class OutboxRelay:
         metrics.OUTBOX_PENDING.labels(self.service).set(row["n"])
         age = (datetime.now(UTC) - row["oldest"]).total_seconds() if row["oldest"] else 0.0
         metrics.OUTBOX_OLDEST_AGE.labels(self.service).set(age)
+
+
+async def _send_traced(sends: "_Sends", row: asyncpg.Record, stored: dict[str, str]) -> None:
+    """Send the row's event in a producer span of its own, continuing its cause's trace."""
+    cause = stored.pop("traceparent", None)
+    span = tracer().start_span(
+        f"publish {row['topic']}",
+        context=context_from(cause),
+        kind=trace.SpanKind.PRODUCER,
+        attributes={"messaging.system": "kafka", "messaging.destination.name": row["topic"]},
+    )
+    headers = [(k, v.encode()) for k, v in stored.items()]
+    if traceparent := traceparent_of(span) or cause:
+        headers.append(("traceparent", traceparent.encode()))
+    try:
+        await sends.add(row["topic"], row["key"].encode(), row["payload"], headers)
+    except Exception as exc:
+        span.record_exception(exc)
+        span.set_status(trace.StatusCode.ERROR, type(exc).__name__)
+        raise
+    finally:
+        span.end()
 
 
 class _Sends:

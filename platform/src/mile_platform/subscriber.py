@@ -39,7 +39,7 @@ from mile_platform import inbox, metrics
 from mile_platform.deadletter import dead_letter_headers, dead_letter_target, describe
 from mile_platform.errors import PermanentError, is_permanent, is_transient
 from mile_platform.settings import PlatformSettings
-from mile_platform.telemetry import context_from, span_context_from, tracer
+from mile_platform.telemetry import context_from, recording, span_context_from, tracer
 from mile_schemas import (
     Event,
     EventMeta,
@@ -406,9 +406,10 @@ class ReliableSubscriber:
 
     def _batch_span(self, deliveries: Sequence[Delivery], records: int, started: int) -> trace.Span:
         """One span per batch, linked to each event's producer span (``setup_telemetry`` lifts the
-        SDK's limit of 128 links per span unless ``OTEL_SPAN_LINK_COUNT_LIMIT`` sets one)."""
+        SDK's limit of 128 links per span unless ``OTEL_SPAN_LINK_COUNT_LIMIT`` sets one); no links
+        are read when no span is recorded."""
         links = []
-        for delivery in deliveries:
+        for delivery in deliveries if recording() else ():
             if (producer := span_context_from(delivery.traceparent)) is not None:
                 links.append(trace.Link(producer))
         return tracer().start_span(

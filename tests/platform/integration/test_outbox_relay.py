@@ -12,6 +12,7 @@ from mile_platform.broker import make_producer
 from mile_platform.outbox import add_events
 from mile_platform.relay import OutboxRelay
 from mile_platform.settings import KafkaSettings
+from mile_platform.telemetry import recording
 from mile_schemas import ParticipantErased, from_headers, parse_event, participants_topic
 
 pytestmark = pytest.mark.integration
@@ -87,6 +88,28 @@ async def test_rows_an_earlier_release_marked_published_are_deleted_not_sent_aga
         await producer.stop()  # type: ignore[attr-defined]
 
     assert [from_headers(r.headers)[0].id for r in records] == pending
+
+
+async def test_with_no_spans_recorded_an_event_carries_its_causes_trace_context_as_stored(
+    platform_db: tuple[str, asyncpg.Pool], city: str, kafka_bootstrap: str, kafka_idempotence: bool
+) -> None:
+    """No exporter is configured here, so no tracer provider is installed: the relay makes no span
+    per event, and each goes on in the trace of the request or event that caused it."""
+    assert not recording()
+    url, pool = platform_db
+    cause = f"00-{uuid.uuid4().hex}-{uuid.uuid4().hex[:16]}-01"
+    async with pool.acquire() as conn, conn.transaction():
+        await add_events(
+            conn, [_event(uuid.uuid4(), city, 0), _event(uuid.uuid4(), city, 1)], traceparents=[cause, None]
+        )
+    relay, producer = await _relay(url, kafka_bootstrap, kafka_idempotence)
+    try:
+        records = await read_topic(kafka_bootstrap, participants_topic(city), expect=2)
+    finally:
+        await relay.stop()
+        await producer.stop()  # type: ignore[attr-defined]
+
+    assert sorted((from_headers(r.headers)[1] or "") for r in records) == sorted([cause, ""])
 
 
 async def test_many_batches_of_one_key_arrive_in_order_where_a_plain_send_puts_that_key(

@@ -1,6 +1,9 @@
 """A consumer's batch span keeps a link to every event's trace, not only the SDK's first 128; a
 ``traceparent`` is read as the W3C propagator reads it, however it is read."""
 
+import subprocess
+import sys
+
 import pytest
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
@@ -67,3 +70,28 @@ def test_the_form_mile_writes_names_the_producer_span() -> None:
 def test_no_traceparent_continues_nothing(traceparent: str | None) -> None:
     assert span_context_from(traceparent) is None
     assert not trace.get_current_span(context_from(traceparent)).get_span_context().is_valid
+
+
+_SETUP = """
+import os, sys
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from mile_platform.telemetry import context_from, recording, setup_telemetry, traceparent_of, tracer
+os.environ.pop("OTEL_EXPORTER_OTLP_ENDPOINT", None)
+setup_telemetry("test", [SimpleSpanProcessor(InMemorySpanExporter())] if sys.argv[1] == "exporting" else None)
+span = tracer().start_span("publish", context=context_from(sys.argv[2]))
+print(recording(), traceparent_of(span))
+"""
+
+
+@pytest.mark.parametrize("exporting", [False, True])
+def test_spans_are_recorded_only_where_something_takes_them(exporting: bool) -> None:
+    """Without an exporter no provider is installed: a span continues its parent's context as it came,
+    so events carry their cause's trace on at no cost; with one, each span is a new child."""
+    argv = [sys.executable, "-c", _SETUP, "exporting" if exporting else "alone", WRITTEN]
+    recorded, traceparent = subprocess.run(argv, capture_output=True, text=True, check=True).stdout.split()
+    assert recorded == str(exporting)
+    parent = span_context_from(WRITTEN)
+    child = span_context_from(traceparent)
+    assert parent is not None and child is not None and child.trace_id == parent.trace_id
+    assert (child.span_id != parent.span_id) is exporting

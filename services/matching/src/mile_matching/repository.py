@@ -51,12 +51,19 @@ class RunParticipant(NamedTuple):
 
 
 async def run_participants(conn: asyncpg.Connection, ids: list[uuid.UUID]) -> dict[uuid.UUID, RunParticipant]:
-    """Whether each participant is a candidate already, whether placed, and whether ever proposed, keyed by id."""
+    """Whether each participant is a candidate already, whether placed, and whether ever proposed, keyed by id.
+
+    Each test is a lateral lookup with a limit, so it probes the index once per id: as ``EXISTS``
+    the planner hashed whole tables instead, a scan of every candidate and match per batch
+    (59 ms against 13 ms for 2,000 ids at 100,000 candidates), growing with the pool."""
     rows = await conn.fetch(
-        f"""SELECT ids.id, EXISTS (SELECT 1 FROM candidates k WHERE k.participant_id = ids.id) AS is_candidate,
-                   {_placed("ids.id")} AS placed,
-                   EXISTS (SELECT 1 FROM matches m WHERE m.participant_id = ids.id) AS proposed
-            FROM unnest($1::uuid[]) AS ids(id)""",
+        """SELECT ids.id, k.found IS NOT NULL AS is_candidate, p.found IS NOT NULL AS placed,
+                  m.found IS NOT NULL AS proposed
+           FROM unnest($1::uuid[]) AS ids(id)
+           LEFT JOIN LATERAL (SELECT true AS found FROM candidates k WHERE k.participant_id = ids.id LIMIT 1) k ON true
+           LEFT JOIN LATERAL (SELECT true AS found FROM vacancy_placements p
+                              WHERE p.participant_id = ids.id AND p.started AND p.ended_at IS NULL LIMIT 1) p ON true
+           LEFT JOIN LATERAL (SELECT true AS found FROM matches m WHERE m.participant_id = ids.id LIMIT 1) m ON true""",
         ids,
     )
     return {row["id"]: RunParticipant(*row[1:]) for row in rows}

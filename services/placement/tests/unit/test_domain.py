@@ -296,3 +296,12 @@ def test_transitions_leave_the_original_untouched() -> None:
     snapshot = replace(placement)
     domain.start(placement, T0)
     assert placement == snapshot
+
+
+def test_placement_ids_are_the_uuid5_of_their_match_as_every_earlier_release_derived_them() -> None:
+    # Stored placements are found again by this id when a decision is replayed: it must never change.
+    assert domain.placement_id_for(uuid.UUID("2f1c7e1e-8a51-4c43-9f0e-0b3c3c0f6a11")) == uuid.UUID(
+        "f8a94f0a-01e8-50bb-b30e-8a556dbd4737"
+    )
+    for match_id in (uuid.uuid4() for _ in range(200)):
+        assert domain.placement_id_for(match_id) == uuid.uuid5(domain.PLACEMENT_NAMESPACE, str(match_id))

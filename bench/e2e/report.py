@@ -99,8 +99,8 @@ def figures(r: Results) -> list[dict[str, Any]]:
                 + _lock_wait(drain, r.backlog_replicas)
                 + _cpu(drain.cpu_us)
                 + _ceiling(drain),
-                f"raw aiokafka consume of the same records (best of {RAW_READS}): {drain.raw_per_s:,.0f}/s"
-                + _cpu(drain.raw_cpu_us),
+                f"raw aiokafka consume of the same records (median of {RAW_READS} reads): {drain.raw_per_s:,.0f}/s, "
+                f"best {drain.raw_best_per_s:,.0f}/s" + _cpu(drain.raw_cpu_us),
                 goal=f"≥ {BACKLOG_GOAL_PCT:.0f} %",
                 met=drain.share >= BACKLOG_GOAL_PCT,
             )

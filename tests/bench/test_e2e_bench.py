@@ -9,6 +9,7 @@ import asyncio
 import json
 import os
 import random
+import re
 import string
 import subprocess
 import sys
@@ -53,7 +54,15 @@ async def test_smoke_run_loses_nothing_and_reports_every_figure(
         assert "(2 replicas)" in row["figure"], row  # as deploy/k8s/base runs them, though one ran under load
         assert "% of raw" in row["value"], row
         assert "CPU per record: aiokafka " in row["baseline"], row  # the bench's own reader; the broker is external
-        assert float(row["value"].split(" records/s")[0].replace(",", "")) > 0, row
+        rate = float(row["value"].split(" records/s")[0].replace(",", ""))
+        assert rate > 0, row
+        # The share is of the median raw read (a drain meets the machine as it is on average), the best beside it.
+        raw = re.search(r"median of 5 reads\): ([\d,]+)/s, best ([\d,]+)/s", row["baseline"])
+        assert raw is not None, row
+        median, best = (int(figure.replace(",", "")) for figure in raw.groups())
+        assert best >= median > 0, row
+        share = int(row["value"].split(" = ")[1].split(" %")[0])
+        assert abs(share - 100 * rate / median) <= 0.5 + 1e-9, row
         assert row["met"] in (True, False)
         assert ("for the proposal lock" in row["value"]) == row["figure"].startswith("matching"), row  # why it lags
     peaks = dict(item.rsplit(" ", 1) for item in figures["peak RSS per service process (MB)"]["value"].split(", "))

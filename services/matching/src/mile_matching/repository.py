@@ -248,8 +248,27 @@ async def list_employers(conn: asyncpg.Connection, *, city: str, limit: int, off
 
 # --- vacancies ----------------------------------------------------------------------------
 
-# A vacancy row's count of proposals still awaiting a decision (alias v).
-_OPEN_PROPOSALS = "(SELECT count(*) FROM matches m WHERE m.vacancy_id = v.id AND m.status = 'proposed')"
+# A vacancy row's count of proposals still awaiting a decision (alias v), as kept by migration 0005's
+# triggers: a few rows a vacancy to add up, where counting its matches looked at every one waiting.
+_OPEN_PROPOSALS = "(SELECT coalesce(sum(c.delta), 0) FROM vacancy_waiting_changes c WHERE c.vacancy_id = v.id)"
+
+
+async def fold_waiting_counts(conn: asyncpg.Connection) -> int:
+    """Fold each vacancy's changes to its count of waiting proposals into one row (none if it adds up
+    to nothing); returns how many vacancies had more than one. A change appended meanwhile is not seen,
+    so is kept; readers see the rows before or after, which add up alike."""
+    return await conn.fetchval(
+        """WITH gone AS (
+               DELETE FROM vacancy_waiting_changes
+               WHERE vacancy_id IN (SELECT vacancy_id FROM vacancy_waiting_changes
+                                    GROUP BY vacancy_id HAVING count(*) > 1)
+               RETURNING vacancy_id, delta
+           ), folded AS (
+               INSERT INTO vacancy_waiting_changes (vacancy_id, delta)
+               SELECT vacancy_id, sum(delta) FROM gone GROUP BY vacancy_id HAVING sum(delta) <> 0
+           )
+           SELECT count(DISTINCT vacancy_id) FROM gone"""
+    )
 
 
 async def insert_vacancy(

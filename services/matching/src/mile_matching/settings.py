@@ -43,5 +43,8 @@ class MatchingSettings(ServiceSettings):
     assignment_candidates_per_position: int = Field(
         default=10, ge=1, le=100, description="best candidates per free position the batch assignment considers"
     )
+    waiting_fold_interval_s: float = Field(
+        default=5.0, gt=0, description="how often each vacancy's changes to its count of waiting proposals are folded"
+    )
     weights: ScoreWeights = ScoreWeights()
     rules: EligibilityRules = EligibilityRules()

@@ -139,6 +139,12 @@ async def _outcome(
         matches = await pool.fetch(
             """SELECT vacancy_id, participant_id, city, status, decision_reason, score, reasons FROM matches"""
         )
+        waiting = await pool.fetch(  # as kept by migration 0005's triggers, and as counted
+            """SELECT (SELECT coalesce(sum(delta), 0) FROM vacancy_waiting_changes c WHERE c.vacancy_id = v.id),
+                      (SELECT count(*) FROM matches m WHERE m.vacancy_id = v.id AND m.status = 'proposed')
+               FROM vacancies v"""
+        )
+        assert all(kept == counted for kept, counted in waiting), waiting
         candidates = await pool.fetch("SELECT participant_id, city, profile, updated_at FROM candidates")
         filled = await pool.fetch("SELECT id, filled FROM vacancies")
         outbox = await pool.fetch("SELECT topic, key, payload FROM mile_outbox ORDER BY id")

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import asyncpg
 
 from mile_platform.telemetry import current_traceparent
-from mile_schemas import Event, encode_event, to_headers
+from mile_schemas import Event, encode_event, header_values
 
 NOTIFY_CHANNEL = "mile_outbox"
 
@@ -42,10 +42,7 @@ async def add_events(
         [meta.id for meta in metas],
         [event.topic() for event in events],
         [event.key() for event in events],
-        [
-            json.dumps([[k, v.decode()] for k, v in to_headers(meta, traceparent)])
-            for meta, traceparent in zip(metas, traceparents, strict=True)
-        ],
+        [json.dumps(header_values(meta, traceparent)) for meta, traceparent in zip(metas, traceparents, strict=True)],
         [encode_event(event) for event in events],
         NOTIFY_CHANNEL,
     )

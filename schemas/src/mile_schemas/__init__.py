@@ -39,7 +39,7 @@ from mile_schemas.codes import (
     age_band,
     load_code_tables,
 )
-from mile_schemas.envelope import EnvelopeError, EventMeta, from_headers, to_headers
+from mile_schemas.envelope import EnvelopeError, EventMeta, from_headers, header_values, to_headers
 from mile_schemas.events import (
     AssessmentCompleted,
     CandidateProfile,
@@ -166,6 +166,7 @@ __all__ = [
     "dead_letter_topic",
     "encode_event",
     "from_headers",
+    "header_values",
     "load_code_tables",
     "parse_event",
     "participants_topic",

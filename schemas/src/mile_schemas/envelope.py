@@ -17,7 +17,7 @@ from pydantic_core import ErrorDetails
 
 from mile_schemas.timestamps import UtcDateTime, utc_now
 
-__all__ = ["CONTENT_TYPE", "EnvelopeError", "EventMeta", "from_headers", "to_headers"]
+__all__ = ["CONTENT_TYPE", "EnvelopeError", "EventMeta", "from_headers", "header_values", "to_headers"]
 
 CONTENT_TYPE: Literal["application/json"] = "application/json"
 TRACEPARENT = "traceparent"
@@ -59,8 +59,9 @@ def _format_time(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
-def to_headers(meta: EventMeta, traceparent: str | None = None) -> list[tuple[str, bytes]]:
-    """Kafka headers for ``meta`` (and the W3C trace context when given)."""
+def header_values(meta: EventMeta, traceparent: str | None = None) -> list[tuple[str, str]]:
+    """The Kafka headers for ``meta`` (and the W3C trace context when given) as text, as an outbox
+    stores them: encoding each to bytes only to decode it again cost a published event 3 µs."""
     values: dict[str, str | None] = {
         "specversion": meta.specversion,
         "id": str(meta.id),
@@ -70,10 +71,15 @@ def to_headers(meta: EventMeta, traceparent: str | None = None) -> list[tuple[st
         "subject": meta.subject,
         "datacontenttype": meta.datacontenttype,
     }
-    headers = [(_HEADERS[attr], value.encode()) for attr, value in values.items() if value]
+    headers = [(_HEADERS[attr], value) for attr, value in values.items() if value]
     if traceparent:
-        headers.append((TRACEPARENT, traceparent.encode()))
+        headers.append((TRACEPARENT, traceparent))
     return headers
+
+
+def to_headers(meta: EventMeta, traceparent: str | None = None) -> list[tuple[str, bytes]]:
+    """Kafka headers for ``meta`` (and the W3C trace context when given)."""
+    return [(name, value.encode()) for name, value in header_values(meta, traceparent)]
 
 
 def _describe(error: ErrorDetails) -> str:

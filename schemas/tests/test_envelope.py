@@ -1,10 +1,11 @@
+import time
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from pydantic import ValidationError
 
-from mile_schemas.envelope import EnvelopeError, EventMeta, from_headers, to_headers
+from mile_schemas.envelope import EnvelopeError, EventMeta, from_headers, new_event_id, to_headers
 
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
@@ -123,3 +124,13 @@ def test_a_header_without_a_value_counts_as_absent() -> None:
 
 def test_the_envelope_validates_from_its_kafka_header_names_too() -> None:
     assert EventMeta.model_validate({name: value for name, value in to_headers(_meta())}) == _meta()
+
+
+def test_event_ids_made_one_after_another_sort_in_the_order_made() -> None:
+    # Inboxes and outboxes index these ids: made in order, each is added at the index's right edge.
+    made = [EventMeta(type="eu.mile.intake.participant_registered.v1", source="/mile/intake/milan").id]
+    made += [new_event_id() for _ in range(5000)]
+    assert made == sorted(made)
+    assert len(set(made)) == len(made)
+    assert {event_id.version for event_id in made} == {7}
+    assert abs((made[0].int >> 80) - time.time() * 1000) < 60_000  # its first 48 bits: milliseconds since 1970

@@ -6,7 +6,6 @@ and its key, so a reader of one class knows where it travels (DESIGN §8).
 
 from __future__ import annotations
 
-import uuid
 from abc import ABC, abstractmethod
 from datetime import datetime
 from typing import ClassVar, Literal
@@ -14,7 +13,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
-from mile_schemas.envelope import EventMeta
+from mile_schemas.envelope import EventMeta, new_event_id
 
 __all__ = ["Event", "Producer"]
 
@@ -57,7 +56,7 @@ class Event(BaseModel, ABC):
     def meta(self, event_id: UUID | None = None) -> EventMeta:
         """The envelope for publishing this event (a fresh id unless one is given)."""
         return EventMeta(
-            id=event_id or uuid.uuid4(),
+            id=event_id or new_event_id(),
             type=self.event_type,
             source=self.source(),
             time=self.occurred_at,

@@ -6,7 +6,6 @@ CloudEvents tool can read MILE topics (CloudEvents Kafka protocol binding, secti
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Literal
@@ -14,15 +13,27 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
+from uuid_utils.compat import uuid7
 
 from mile_schemas.timestamps import UtcDateTime, utc_now
 
-__all__ = ["CONTENT_TYPE", "EnvelopeError", "EventMeta", "from_headers", "header_values", "to_headers"]
+__all__ = ["CONTENT_TYPE", "EnvelopeError", "EventMeta", "from_headers", "header_values", "new_event_id", "to_headers"]
 
 CONTENT_TYPE: Literal["application/json"] = "application/json"
 TRACEPARENT = "traceparent"
 
 _REQUIRED = ("specversion", "id", "source", "type", "time")
+
+
+def new_event_id() -> UUID:
+    """A fresh CloudEvents id: a UUIDv7 (RFC 9562), so ids made later sort later.
+
+    Every consumer claims each event's id in its inbox and every outbox keeps them unique, each in a
+    B-tree; ids in time order are added at its right edge instead of anywhere in it. With random
+    (v4) ids a claim cost PostgreSQL 5.7 µs an event, in time order 2.9 µs (2,000 a statement, at
+    120,000 claimed). Its first 48 bits are when it was made, in milliseconds since 1970.
+    """
+    return uuid7()
 
 
 class EnvelopeError(ValueError):
@@ -38,7 +49,7 @@ class EventMeta(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", validate_by_name=True, validate_by_alias=True)
 
-    id: UUID = Field(default_factory=uuid.uuid4, alias="ce_id")
+    id: UUID = Field(default_factory=new_event_id, alias="ce_id")
     type: str = Field(pattern=r"^eu\.mile\.[a-z]+\.[a-z_]+\.v[1-9]\d*$", alias="ce_type")
     source: str = Field(pattern=r"^/mile/[a-z]+(/[a-z]{2,32})?$", alias="ce_source")
     # Patterns rather than literals: a literal does not accept the header's bytes.

@@ -110,7 +110,7 @@ async def _measure(platform: Platform, client: httpx.AsyncClient, service: str) 
     about a second, and on a shared machine reads of the same records differ by up to 50 % from one
     second to the next; the drain lasts several seconds and meets the machine as it is on average.
     The best read would set it against the machine's fastest second (in two runs of eight reads, the
-    median was 12 % and 17 % below the best), so the share takes the median; the best is reported beside it.
+    median was 12 % and 18 % below the best), so the share takes the median; the best is reported beside it.
     The CPU each side spent per record is set beside the rates: on a machine of two cores the
     service, its database and the broker share them, and a rate alone does not say which one bounds it.
     """

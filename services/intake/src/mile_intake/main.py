@@ -1,8 +1,5 @@
 """Intake service: one deployment per partner city, owner of its people's personal data."""
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -17,7 +14,6 @@ from mile_platform.app import service_app
 from mile_platform.auth import setup_auth
 from mile_platform.clock import SYSTEM_CLOCK, Clock
 from mile_platform.problems import problem
-from mile_platform.runtime import Runtime
 from mile_schemas import (
     AssessmentCompleted,
     ConsentChanged,
@@ -60,19 +56,16 @@ def create_app(clock: Clock = SYSTEM_CLOCK) -> FastAPI:
     setup_auth(app)
     app.add_exception_handler(DuplicateParticipant, _duplicate)
     document_problems(app)
-    runtime: Runtime = app.state.runtime
-    platform_lifespan = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with platform_lifespan(app):
-            expiry = ConsentExpiry(
-                pool=runtime.db(), city=settings.city, clock=clock, batch_size=settings.consent_expiry_batch_size
-            )
-            async with periodic.every(settings.consent_expiry_interval_s, expiry.tick, name="consent-expiry"):
-                yield
-
-    app.router.lifespan_context = lifespan
+    periodic.while_serving(
+        app,
+        settings.consent_expiry_interval_s,
+        lambda pool: (
+            ConsentExpiry(
+                pool=pool, city=settings.city, clock=clock, batch_size=settings.consent_expiry_batch_size
+            ).tick
+        ),
+        name="consent-expiry",
+    )
     return app
 
 

@@ -1,7 +1,6 @@
 """Matching service: shared by every city, owner of vacancies, candidates and proposals."""
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 
@@ -13,7 +12,6 @@ from mile_matching.subscribers import consumer
 from mile_platform import periodic
 from mile_platform.app import service_app
 from mile_platform.auth import setup_auth
-from mile_platform.runtime import Runtime
 from mile_schemas import (
     MATCHES,
     VACANCIES,
@@ -48,18 +46,10 @@ def create_app() -> FastAPI:
     app.state.settings = settings
     app.state.index = IndexHolder(settings.index_max_age_s)
     setup_auth(app)
-    runtime: Runtime = app.state.runtime
-    platform_lifespan = app.router.lifespan_context
-
-    async def fold() -> None:
-        async with runtime.db().acquire() as conn:
-            await repository.fold_waiting_counts(conn)
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with platform_lifespan(app):
-            async with periodic.every(settings.waiting_fold_interval_s, fold, name="waiting-count-fold"):
-                yield
-
-    app.router.lifespan_context = lifespan
+    periodic.while_serving(
+        app,
+        settings.waiting_fold_interval_s,
+        lambda pool: partial(repository.fold_waiting_counts, pool),
+        name="waiting-count-fold",
+    )
     return app

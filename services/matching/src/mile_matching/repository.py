@@ -253,7 +253,7 @@ async def list_employers(conn: asyncpg.Connection, *, city: str, limit: int, off
 _OPEN_PROPOSALS = "(SELECT coalesce(sum(c.delta), 0) FROM vacancy_waiting_changes c WHERE c.vacancy_id = v.id)"
 
 
-async def fold_waiting_counts(conn: asyncpg.Connection) -> int:
+async def fold_waiting_counts(conn: asyncpg.Connection | asyncpg.Pool) -> int:
     """Fold each vacancy's changes to its count of waiting proposals into one row (none if it adds up
     to nothing); returns how many vacancies had more than one. A change appended meanwhile is not seen,
     so is kept; readers see the rows before or after, which add up alike."""

@@ -13,6 +13,8 @@ import pytest
 from mile_matching import repository
 from mile_platform.migrations import apply_migrations, load_migrations
 
+from .helpers import eventually
+
 pytestmark = pytest.mark.integration
 Database = Callable[[str], Awaitable[str]]
 NOW = datetime.now(UTC)
@@ -160,3 +162,19 @@ async def test_a_database_of_the_release_before_gets_the_counts_of_its_waiting_p
             assert (await repository.lock_vacancy(conn, first))["open_proposals"] == 3  # what matching reads
     finally:
         await pool.close()
+
+
+async def test_a_running_matching_folds_the_changes_now_and_then(matching_url: str, matching_database: str) -> None:
+    conn = await asyncpg.connect(matching_database)
+    try:
+        vacancy_id = await _vacancy(conn)
+        for _ in range(3):
+            await _propose(conn, vacancy_id, [uuid.uuid4(), uuid.uuid4()])
+
+        async def folded() -> list[asyncpg.Record] | None:
+            rows = await conn.fetch("SELECT delta FROM vacancy_waiting_changes WHERE vacancy_id = $1", vacancy_id)
+            return rows if len(rows) == 1 else None
+
+        assert [row["delta"] for row in await eventually(folded)] == [6]
+    finally:
+        await conn.close()

@@ -1,9 +1,6 @@
 """Placement service: one shared deployment turning accepted matches into placements and
 following participants up after them."""
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from fastapi import FastAPI
 
 from mile_placement.api import follow_ups_router, router
@@ -14,7 +11,6 @@ from mile_platform import periodic
 from mile_platform.app import service_app
 from mile_platform.auth import setup_auth
 from mile_platform.clock import SYSTEM_CLOCK, Clock
-from mile_platform.runtime import Runtime
 from mile_schemas import (
     PLACEMENTS,
     FollowUpDue,
@@ -53,15 +49,10 @@ def create_app(clock: Clock = SYSTEM_CLOCK) -> FastAPI:
     )
     setup_auth(app)
     app.state.clock = clock
-    runtime: Runtime = app.state.runtime
-    platform_lifespan = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with platform_lifespan(app):
-            scheduler = FollowUpScheduler(pool=runtime.db(), clock=clock, batch_size=settings.scheduler_batch_size)
-            async with periodic.every(settings.scheduler_interval_s, scheduler.tick, name="follow-up-scheduler"):
-                yield
-
-    app.router.lifespan_context = lifespan
+    periodic.while_serving(
+        app,
+        settings.scheduler_interval_s,
+        lambda pool: FollowUpScheduler(pool=pool, clock=clock, batch_size=settings.scheduler_batch_size).tick,
+        name="follow-up-scheduler",
+    )
     return app

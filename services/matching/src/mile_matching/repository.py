@@ -35,13 +35,10 @@ async def lock_proposing(conn: asyncpg.Connection, *, shared: bool = False) -> N
 # --- candidates ---------------------------------------------------------------------------
 
 
-def _placed(participant_id: str) -> str:
-    """Whether the participant in column ``participant_id`` has a placement started and not yet ended."""
-    return f"""EXISTS (SELECT 1 FROM vacancy_placements p
-                      WHERE p.participant_id = {participant_id} AND p.started AND p.ended_at IS NULL)"""
-
-
-_PLACED = _placed("c.participant_id")  # of a candidate row (alias c)
+# Whether the candidate row (alias c) has a placement started and not yet ended; run_participants
+# asks the same of each id in a batch by a lateral lookup, which the planner never turns into a scan.
+_PLACED = """EXISTS (SELECT 1 FROM vacancy_placements p
+                    WHERE p.participant_id = c.participant_id AND p.started AND p.ended_at IS NULL)"""
 
 
 class RunParticipant(NamedTuple):

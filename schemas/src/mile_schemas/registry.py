@@ -114,11 +114,13 @@ _NO_READERS: Readers = MappingProxyType({})
 
 def parse_event(meta_type: str, data: bytes | str, readers: Readers = _NO_READERS) -> Event:
     """The event model for ``meta_type`` (or the consumer's reader of it) parsed from JSON;
-    raises ValidationError if invalid."""
+    raises ValidationError if invalid. Its validator is called without ``model_validate_json``'s
+    Python wrapper, which cost each consumed event half a microsecond."""
     model = readers.get(meta_type) or EVENT_TYPES.get(meta_type)
     if model is None:
         raise UnknownEventType(f"unknown event type {meta_type!r}")
-    return model.model_validate_json(data)
+    event: Event = model.__pydantic_validator__.validate_json(data)
+    return event
 
 
 def encode_event(event: Event) -> bytes:

@@ -2,15 +2,17 @@
 
 Each service's ``create_app()`` reads its settings, declares what it consumes and
 publishes, includes its routers and calls ``service_app``; everything else
-(logging, tracing, problem+json, probes, metrics, AsyncAPI, lifespan) is the
-same in all four services.
+(logging, tracing, problem+json, probes, metrics, AsyncAPI, lifespan, the expiry of
+idempotent responses) is the same in all four services.
 """
 
 from collections.abc import Sequence
+from functools import partial
 
 from fastapi import APIRouter, FastAPI
 from faststream.specification import AsyncAPI
 
+from mile_platform import idempotency, periodic
 from mile_platform.logs import configure_logging
 from mile_platform.problems import setup_problems
 from mile_platform.runtime import Runtime
@@ -65,4 +67,11 @@ def service_app(
 
     for router in routers:
         app.include_router(router)
+    platform = settings.platform
+    periodic.while_serving(
+        app,
+        platform.idempotency_expiry_interval_s,
+        lambda pool: partial(idempotency.expire, pool, platform.idempotency_retention_h),
+        name="idempotency-expiry",
+    )
     return app

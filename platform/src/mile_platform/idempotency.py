@@ -3,11 +3,17 @@
 The key is claimed inside the command's own transaction, so the stored response
 and the state change commit together; a concurrent repeat waits on the claimed row
 and then replays. Reusing a key for a different request is a 422.
+
+A stored response is kept for ``MILE_IDEMPOTENCY_RETENTION_H`` (24 h by default, as payment
+APIs keep theirs: long enough for any client's retries); after that the key is free again. The
+responses naming an erased participant go with their erasure: they can hold what erasure drops
+elsewhere (an employer's note about them, the reasons of a proposal).
 """
 
 import hashlib
 import json
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import asyncpg
@@ -65,3 +71,22 @@ async def run_once(
         json.dumps(body, default=str),
     )
     return status, body
+
+
+_NAMING = """DELETE FROM mile_idempotency
+             WHERE jsonb_path_exists(body, '$.** ? (@ == $ids[*])', jsonb_build_object('ids', $1::text[]))"""
+"""Any value anywhere in the body equal to one of the ids: a view's ``participant_id`` and those
+nested in a list (a batch's proposals) alike. A scan of the table, which the retention keeps to a day's writes."""
+
+
+async def forget_responses_naming(conn: asyncpg.Connection, ids: Iterable[uuid.UUID]) -> None:
+    """Drop the stored responses that name any of ``ids`` (a participant, their placements): part of
+    an erasure, in its transaction. A repeat of such a request runs again and finds them gone."""
+    await conn.execute(_NAMING, [str(i) for i in ids])
+
+
+async def expire(pool: asyncpg.Pool, retention_h: float) -> None:
+    """Drop the responses stored more than ``retention_h`` hours ago, freeing their keys."""
+    await pool.execute(
+        "DELETE FROM mile_idempotency WHERE created_at < now() - make_interval(secs => $1)", retention_h * 3600
+    )

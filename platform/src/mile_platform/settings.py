@@ -46,6 +46,9 @@ class PlatformSettings(BaseSettings):
     retry_max_backoff_s: float = 30.0
     unknown_error_attempts: int = 3
     max_body_bytes: int = 1_000_000
+    # How long a repeat of a write with an Idempotency-Key replays its first response (mile_platform.idempotency).
+    idempotency_retention_h: float = Field(default=24.0, gt=0)
+    idempotency_expiry_interval_s: float = Field(default=600.0, gt=0)
 
 
 class ServiceSettings(BaseSettings):

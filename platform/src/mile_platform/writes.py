@@ -19,7 +19,9 @@ IdempotencyKey = Annotated[
     Header(
         alias="Idempotency-Key",
         max_length=200,
-        description="repeat a write safely: a repeat returns the first response",
+        description=(
+            "repeat a write safely: a repeat within a day (MILE_IDEMPOTENCY_RETENTION_H) returns the first response"
+        ),
     ),
 ]
 

@@ -6,7 +6,7 @@ import uuid
 import asyncpg
 import pytest
 
-from mile_platform.idempotency import IdempotencyKeyReused, run_once
+from mile_platform.idempotency import IdempotencyKeyReused, expire, forget_responses_naming, run_once
 
 
 class Command:
@@ -84,3 +84,37 @@ async def test_a_repeat_racing_the_first_waits_for_it(
                 await running
     assert await asyncio.wait_for(repeat, 5) == (201, {"id": "first" if first_commits else "repeat"})
     assert await _writes(pool) == 1
+
+
+async def test_responses_naming_an_id_anywhere_are_forgotten(platform_db: tuple[str, asyncpg.Pool]) -> None:
+    """A view naming the id, or a list nesting it, goes; a response merely quoting it in text stays."""
+    _, pool = platform_db
+    person, placement = str(uuid.uuid4()), str(uuid.uuid4())
+    answers = {
+        "view": {"participant_id": person, "status": "accepted"},
+        "batch": {"proposals": [{"participant_id": str(uuid.uuid4())}, {"participant_id": person}]},
+        "feedback": {"placement_id": placement, "note": "Often late."},
+        "other": {"participant_id": str(uuid.uuid4())},
+        "quoting": {"note": f"not {person}"},
+    }
+    for key, answer in answers.items():
+        await _once(pool, key, {"n": key}, answer)
+    async with pool.acquire() as conn:
+        await forget_responses_naming(conn, [uuid.UUID(person), uuid.UUID(placement)])
+    assert await pool.fetchval("SELECT array_agg(key ORDER BY key) FROM mile_idempotency") == ["other", "quoting"]
+    # a repeat of a forgotten one runs again
+    assert await _once(pool, "view", {"n": "view"}, {"id": "again"}) == (201, {"id": "again"})
+    assert await _writes(pool) == len(answers) + 1
+
+
+async def test_responses_expire_after_the_retention(platform_db: tuple[str, asyncpg.Pool]) -> None:
+    _, pool = platform_db
+    for key in ("old", "recent"):
+        await _once(pool, key, {"n": key}, {"id": key})
+    await pool.execute("UPDATE mile_idempotency SET created_at = now() - interval '25 hours' WHERE key = 'old'")
+    await pool.execute("UPDATE mile_idempotency SET created_at = now() - interval '23 hours' WHERE key = 'recent'")
+    await expire(pool, retention_h=24)
+    assert await pool.fetchval("SELECT array_agg(key) FROM mile_idempotency") == ["recent"]
+    # the old key is free again: a request with it runs, even a different one
+    assert await _once(pool, "old", {"n": "other"}, {"id": "new"}) == (201, {"id": "new"})
+    assert await _once(pool, "recent", {"n": "recent"}, {"id": "ignored"}) == (201, {"id": "recent"})

@@ -7,6 +7,8 @@ from typing import Any
 
 import asyncpg
 
+from mile_platform import idempotency
+
 APP_ROLE = "mile_intake_app"
 
 
@@ -212,7 +214,7 @@ async def erase_participant(conn: asyncpg.Connection, city: str, participant_id:
         "DELETE FROM participant_keys WHERE city = $1 AND participant_id = $2", city, participant_id
     )
     rows = await conn.execute("DELETE FROM participants WHERE city = $1 AND id = $2", city, participant_id)
-    await conn.execute("DELETE FROM mile_idempotency WHERE body->>'participant_id' = $1", str(participant_id))
+    await idempotency.forget_responses_naming(conn, [participant_id])
     return keys != "DELETE 0" or rows != "DELETE 0"
 
 

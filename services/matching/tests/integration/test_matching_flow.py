@@ -215,6 +215,79 @@ async def test_an_erased_participant_leaves_no_candidate_and_no_open_proposal(
         assert str(participant) not in {c["participant_id"] for c in ranked}
 
 
+async def test_an_erasure_forgets_the_stored_responses_naming_the_participant(
+    matching_url: str,
+    matching_database: str,
+    publish: Publish,
+    employer: str,
+    liaison: dict[str, str],
+    caseworker: dict[str, str],
+) -> None:
+    """A decision's response (its proposal's reasons among it) stored for its Idempotency-Key goes with
+    the participant's erasure; another participant's stays, and still replays."""
+    skill = _skill()
+    erased, kept = uuid.uuid4(), uuid.uuid4()
+    rejection = {"decision": "rejected", "reason": "participant_declined"}
+    decided: dict[uuid.UUID, tuple[str, dict[str, str], Any]] = {}  # path, headers, first response
+    async with httpx.AsyncClient(base_url=matching_url) as http:
+        vacancy = (await http.post("/vacancies", json=_vacancy(employer, skill, positions=2), headers=liaison)).json()
+        for participant in (erased, kept):
+            await publish(_registered(participant, skill))
+            match = await _proposal(http, vacancy["vacancy_id"], participant, caseworker)
+            path, headers = (
+                f"/matches/{match['match_id']}/decision",
+                {"Idempotency-Key": str(uuid.uuid4()), **caseworker},
+            )
+            response = await http.post(path, json=rejection, headers=headers)
+            assert response.status_code == 200, response.text
+            decided[participant] = (path, headers, response.json())
+
+        await publish(ParticipantErased(participant_id=erased, city=CITY, erased_at=datetime.now(UTC)))
+        conn = await asyncpg.connect(matching_database)
+        try:
+
+            async def naming(participant: uuid.UUID) -> int:
+                return await conn.fetchval(
+                    "SELECT count(*) FROM mile_idempotency WHERE body::text LIKE '%' || $1 || '%'", str(participant)
+                )
+
+            async def forgotten() -> bool | None:
+                return True if await naming(erased) == 0 else None
+
+            await eventually(forgotten)
+            assert await naming(kept) == 1
+        finally:
+            await conn.close()
+        path, headers, first = decided[kept]
+        assert (await http.post(path, json=rejection, headers=headers)).json() == first  # replayed
+        path, headers, _ = decided[erased]
+        assert (await http.post(path, json=rejection, headers=headers)).status_code == 409  # run again: decided
+
+
+async def test_a_stored_response_expires_after_a_day_and_its_key_runs_again(
+    matching_url: str, matching_database: str, employer: str, liaison: dict[str, str]
+) -> None:
+    """Every service expires stored responses while it runs (``MILE_IDEMPOTENCY_RETENTION_H``, 24 h)."""
+    key = {"Idempotency-Key": str(uuid.uuid4()), **liaison}
+    body = _vacancy(employer, _skill())
+    async with httpx.AsyncClient(base_url=matching_url) as http:
+        first = (await http.post("/vacancies", json=body, headers=key)).json()
+        assert (await http.post("/vacancies", json=body, headers=key)).json() == first
+        conn = await asyncpg.connect(matching_database)
+        try:
+            await conn.execute("UPDATE mile_idempotency SET created_at = now() - interval '25 hours'")
+
+            async def expired() -> bool | None:
+                return True if await conn.fetchval("SELECT count(*) FROM mile_idempotency") == 0 else None
+
+            await eventually(expired)
+        finally:
+            await conn.close()
+        again = await http.post("/vacancies", json=body, headers=key)
+        assert again.status_code == 201, again.text
+        assert again.json()["vacancy_id"] != first["vacancy_id"]
+
+
 async def test_placements_take_and_return_capacity_once(
     matching_url: str, matching_database: str, publish: Publish, employer: str, liaison: dict[str, str]
 ) -> None:

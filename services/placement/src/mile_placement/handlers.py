@@ -30,6 +30,7 @@ from mile_placement.views import (
     find_follow_up,
     placement_view,
 )
+from mile_platform import idempotency
 from mile_platform.errors import NotFound
 from mile_platform.outbox import add_events
 from mile_schemas import MatchDecided, ParticipantErased, VacancyOpened
@@ -65,7 +66,8 @@ async def record_decisions(conn: asyncpg.Connection, events: Sequence[MatchDecid
 
 async def forget_participant(conn: asyncpg.Connection, event: ParticipantErased) -> None:
     """Cancel the erased participant's placements that have not started, stop their follow-ups
-    and drop employers' notes about them.
+    and drop employers' notes about them, and the stored responses to writes about them or their
+    placements (feedback's response holds its note).
 
     Started and ended placements stay: they hold nothing personal and are facts funders audit.
     Remembered first: that waits for decisions being applied beside it, so their placements are cancelled too.
@@ -79,6 +81,8 @@ async def forget_participant(conn: asyncpg.Connection, event: ParticipantErased)
         await repository.save_placement(conn, placement)
     await repository.withdraw_follow_ups_of(conn, event.participant_id, event.city)
     await repository.forget_feedback_notes(conn, event.participant_id, event.city)
+    placements = await repository.placement_ids_of(conn, event.participant_id, event.city)
+    await idempotency.forget_responses_naming(conn, [event.participant_id, *placements])
     await add_events(conn, [event for _, event in cancelled])
 
 

@@ -74,6 +74,14 @@ async def lock_not_started_of(conn: asyncpg.Connection, participant_id: uuid.UUI
     return [_placement(row) for row in rows]
 
 
+async def placement_ids_of(conn: asyncpg.Connection, participant_id: uuid.UUID, city: str) -> list[uuid.UUID]:
+    """Every placement of the participant, whatever its state."""
+    rows = await conn.fetch(
+        "SELECT placement_id FROM placements WHERE participant_id = $1 AND city = $2", participant_id, city
+    )
+    return [row["placement_id"] for row in rows]
+
+
 async def save_placement(conn: asyncpg.Connection, placement: Placement) -> asyncpg.Record:
     """Store a placement's new state; returns the whole row."""
     terms = placement.terms

@@ -30,7 +30,8 @@ async def placement(
 ) -> AsyncIterator[RunningPlacement]:
     city = "pl" + "".join(random.choices(string.ascii_lowercase, k=10))
     await create_topics(kafka_bootstrap, platform_topics([city]))  # before start: the pattern sees them
-    monkeypatch.setenv("PLACEMENT_DATABASE_URL", await fresh_database("placement"))
+    database = await fresh_database("placement")
+    monkeypatch.setenv("PLACEMENT_DATABASE_URL", database)
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", kafka_bootstrap)
     monkeypatch.setenv("MILE_KAFKA_IDEMPOTENCE", str(kafka_idempotence).lower())
     # A consumer group of its own: committed offsets of earlier tests never hide events from this one.
@@ -52,7 +53,13 @@ async def placement(
             httpx.AsyncClient(base_url=base_url, headers=caseworker) as http,
         ):
             yield RunningPlacement(
-                http=http, bootstrap=kafka_bootstrap, city=city, producer=producer, clock=clock, issuer=issuer
+                http=http,
+                bootstrap=kafka_bootstrap,
+                city=city,
+                producer=producer,
+                clock=clock,
+                issuer=issuer,
+                database=database,
             )
     finally:
         await producer.stop()

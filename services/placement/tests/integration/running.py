@@ -35,6 +35,7 @@ class RunningPlacement:
     producer: AIOKafkaProducer
     clock: MovableClock = field(compare=False)
     issuer: DevIssuer = field(compare=False)
+    database: str = field(compare=False)  # its URL, to read what the service stored
 
     def auth(self, site: str, *roles: str) -> dict[str, str]:
         """Headers carrying a token for ``site`` with ``roles`` (a caseworker by default)."""

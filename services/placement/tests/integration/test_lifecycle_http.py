@@ -6,6 +6,7 @@ import uuid
 from datetime import date, timedelta
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
@@ -166,13 +167,17 @@ async def test_placements_by_participant_vacancy_state_and_city(placement: Runni
 
 
 async def test_erasure_withdraws_follow_ups_and_drops_employer_notes(placement: RunningPlacement) -> None:
+    """The note goes from the feedback and from the response stored for the Idempotency-Key it was given with."""
     participant = uuid.uuid4()
     started = await _started(placement, participant)
     placement_id = started["placement_id"]
     http = placement.http
     rating = {"punctuality": 2, "teamwork": 3, "technical_skills": 3, "language": 2, "would_hire": False}
-    await _ok(await http.post(f"/placements/{placement_id}/feedback", json={**rating, "note": "Often late."}), 201)
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    feedback = f"/placements/{placement_id}/feedback"
+    await _ok(await http.post(feedback, json={**rating, "note": "Often late."}, headers=key), 201)
     await _ok(await http.post(f"/placements/{placement_id}/end", json={"outcome": "completed"}))
+    assert await _stored_responses_quoting(placement, "Often late.") == 1
 
     await placement.publish(
         ParticipantErased(participant_id=participant, city=placement.city, erased_at=placement.clock())
@@ -186,11 +191,20 @@ async def test_erasure_withdraws_follow_ups_and_drops_employer_notes(placement: 
     await _eventually(withdrawn, "withdrawn follow-ups")
     [kept] = await _ok(await http.get(f"/placements/{placement_id}/feedback"))
     assert (kept["note"], kept["punctuality"]) == (None, 2)
+    assert await _stored_responses_quoting(placement, "Often late.") == 0
     placement.clock.advance(timedelta(days=40))
     await asyncio.sleep(1)  # several scheduler ticks
     assert await _ok(await http.get("/follow-ups", params={"city": placement.city})) == []
     assert (await _ok(await http.get(f"/placements/{placement_id}")))["state"] == "ended"
     assert date.fromisoformat(started["start_date"]) == date(2026, 4, 1)
+
+
+async def _stored_responses_quoting(placement: RunningPlacement, text: str) -> int:
+    conn = await asyncpg.connect(placement.database)
+    try:
+        return int(await conn.fetchval("SELECT count(*) FROM mile_idempotency WHERE strpos(body::text, $1) > 0", text))
+    finally:
+        await conn.close()
 
 
 async def test_a_city_sees_and_changes_only_its_own_placements(placement: RunningPlacement) -> None:

@@ -2,8 +2,8 @@
 
 Each service's ``create_app()`` reads its settings, declares what it consumes and
 publishes, includes its routers and calls ``service_app``; everything else
-(logging, tracing, problem+json, probes, metrics, AsyncAPI, lifespan, the expiry of
-idempotent responses) is the same in all four services.
+(logging, tracing, problem+json, probes, metrics, AsyncAPI, lifespan, what is kept only for
+a while) is the same in all four services.
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from functools import partial
 from fastapi import APIRouter, FastAPI
 from faststream.specification import AsyncAPI
 
-from mile_platform import idempotency, periodic
+from mile_platform import periodic, retention
 from mile_platform.logs import configure_logging
 from mile_platform.problems import setup_problems
 from mile_platform.runtime import Runtime
@@ -67,11 +67,10 @@ def service_app(
 
     for router in routers:
         app.include_router(router)
-    platform = settings.platform
     periodic.while_serving(
         app,
-        platform.idempotency_expiry_interval_s,
-        lambda pool: partial(idempotency.expire, pool, platform.idempotency_retention_h),
-        name="idempotency-expiry",
+        settings.platform.retention_interval_s,
+        lambda pool: partial(retention.apply, pool, settings.platform),
+        name="retention",
     )
     return app

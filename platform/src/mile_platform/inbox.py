@@ -4,6 +4,10 @@ A claim that already exists means the event was processed before (a redelivery
 or a replay), so applying events stays idempotent whatever Kafka delivers twice.
 A batch is first claimed as all new (``claim_new``), as nearly every batch is; only when
 that fails is it claimed again id by id (``claim``), in a new transaction.
+
+A claim is kept ``MILE_INBOX_RETENTION_DAYS`` (``forget_older_than``): longer than any event can
+come back, which is the topics' retention (a replay from the start) and the dead-letter topics'
+(a re-drive republishes an event that other consumers had applied).
 """
 
 import uuid
@@ -43,3 +47,24 @@ async def claim(conn: asyncpg.Connection, consumer: str, event_ids: Sequence[uui
         len(event_ids),
     )
     return None if fresh is None else set(fresh)
+
+
+FORGET_CHUNK = 10_000
+"""Claims dropped per statement: a delete holds its rows locked until it commits."""
+
+_FORGET = """WITH cutoff AS (SELECT now() - make_interval(secs => $1) AS at),
+                  gone AS (
+                      DELETE FROM mile_inbox WHERE received_at < (SELECT at FROM cutoff) AND ctid = ANY(ARRAY(
+                          SELECT ctid FROM mile_inbox WHERE received_at < (SELECT at FROM cutoff) LIMIT $2))
+                      RETURNING 1)
+             SELECT count(*) FROM gone"""
+
+
+async def forget_older_than(pool: asyncpg.Pool, retention_days: float) -> int:
+    """Drop the claims made more than ``retention_days`` ago, a chunk at a time; returns how many."""
+    forgotten = 0
+    while True:
+        dropped: int = await pool.fetchval(_FORGET, retention_days * 86_400, FORGET_CHUNK)
+        forgotten += dropped
+        if dropped < FORGET_CHUNK:
+            return forgotten

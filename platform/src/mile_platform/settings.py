@@ -48,7 +48,10 @@ class PlatformSettings(BaseSettings):
     max_body_bytes: int = 1_000_000
     # How long a repeat of a write with an Idempotency-Key replays its first response (mile_platform.idempotency).
     idempotency_retention_h: float = Field(default=24.0, gt=0)
-    idempotency_expiry_interval_s: float = Field(default=600.0, gt=0)
+    # How long a consumer remembers an event it applied: must exceed the retention of the topics
+    # (7 days) and of the dead-letter topics (30 days) it reads, or a replayed event applies twice.
+    inbox_retention_days: float = Field(default=45.0, gt=0)
+    retention_interval_s: float = Field(default=600.0, gt=0)  # how often both are applied
 
 
 class ServiceSettings(BaseSettings):

@@ -53,7 +53,7 @@ async def matching_url(
     monkeypatch.setenv("MATCHING_MIN_SCORE", MIN_SCORE)
     monkeypatch.setenv("MATCHING_INDEX_MAX_AGE_S", "0")
     monkeypatch.setenv("MATCHING_WAITING_FOLD_INTERVAL_S", "0.2")  # folds often, beside every flow tested
-    monkeypatch.setenv("MILE_IDEMPOTENCY_EXPIRY_INTERVAL_S", "0.2")
+    monkeypatch.setenv("MILE_RETENTION_INTERVAL_S", "0.2")
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", kafka_bootstrap)
     monkeypatch.setenv("MILE_KAFKA_IDEMPOTENCE", str(kafka_idempotence).lower())
     async with serve(create_app()) as url:

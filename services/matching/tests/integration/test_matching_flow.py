@@ -264,23 +264,37 @@ async def test_an_erasure_forgets_the_stored_responses_naming_the_participant(
         assert (await http.post(path, json=rejection, headers=headers)).status_code == 409  # run again: decided
 
 
-async def test_a_stored_response_expires_after_a_day_and_its_key_runs_again(
+async def test_a_running_service_drops_day_old_responses_and_claims_past_their_retention(
     matching_url: str, matching_database: str, employer: str, liaison: dict[str, str]
 ) -> None:
-    """Every service expires stored responses while it runs (``MILE_IDEMPOTENCY_RETENTION_H``, 24 h)."""
+    """Every service applies ``mile_platform.retention`` while it runs: a stored response goes after
+    24 h (its key then runs again), an inbox claim after 45 days."""
     key = {"Idempotency-Key": str(uuid.uuid4()), **liaison}
     body = _vacancy(employer, _skill())
+    old_event, recent_event = uuid.uuid4(), uuid.uuid4()
     async with httpx.AsyncClient(base_url=matching_url) as http:
         first = (await http.post("/vacancies", json=body, headers=key)).json()
         assert (await http.post("/vacancies", json=body, headers=key)).json() == first
         conn = await asyncpg.connect(matching_database)
         try:
             await conn.execute("UPDATE mile_idempotency SET created_at = now() - interval '25 hours'")
+            await conn.execute(
+                """INSERT INTO mile_inbox (consumer, event_id, received_at)
+                   VALUES ('matching', $1, now() - interval '46 days'), ('matching', $2, now() - interval '44 days')""",
+                old_event,
+                recent_event,
+            )
 
             async def expired() -> bool | None:
-                return True if await conn.fetchval("SELECT count(*) FROM mile_idempotency") == 0 else None
+                left = await conn.fetchval(
+                    """SELECT (SELECT count(*) FROM mile_idempotency)
+                              + (SELECT count(*) FROM mile_inbox WHERE event_id = $1)""",
+                    old_event,
+                )
+                return True if left == 0 else None
 
             await eventually(expired)
+            assert await conn.fetchval("SELECT count(*) FROM mile_inbox WHERE event_id = $1", recent_event) == 1
         finally:
             await conn.close()
         again = await http.post("/vacancies", json=body, headers=key)

@@ -1,8 +1,7 @@
 """Erasure of 100 participants, then a scan of every topic, dead-letter topic, database and log.
 
-Each person registered over HTTP (with an Idempotency-Key, so intake stores the response too)
-carries unique markers in their name and e-mail. A vacancy is open, so matching proposes each of
-them and publishes events naming their pseudonymous id. After
+Each person registered over HTTP carries unique markers in their name and e-mail. A vacancy is
+open, so matching proposes each of them and publishes events naming their pseudonymous id. After
 they are erased, no record on any topic of the broker, no row of any service's database and no log
 line holds any of their markers, and no shared service still holds their pseudonymous id (beyond
 erasure tombstones, whose count is printed), not even in a payload it published; ten
@@ -40,8 +39,7 @@ async def test_erased_people_leave_no_trace_in_topics_databases_or_logs(make_pla
         base = f"{platform.url(intake)}/participants"
         for _ in range(ERASED + KEPT):
             marker = uuid.uuid4().hex[:16]
-            key = {"Idempotency-Key": f"register-{marker}", **platform.auth(city)}
-            response = await client.post(base, json=person_request(marker), headers=key)
+            response = await client.post(base, json=person_request(marker), headers=platform.auth(city))
             assert response.status_code == 201, response.text
             people[uuid.UUID(response.json()["participant_id"])] = [f"Given{marker}", f"Family{marker}", marker]
         await until(

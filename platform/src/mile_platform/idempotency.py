@@ -5,9 +5,10 @@ and the state change commit together; a concurrent repeat waits on the claimed r
 and then replays. Reusing a key for a different request is a 422.
 
 A stored response is kept for ``MILE_IDEMPOTENCY_RETENTION_H`` (24 h by default, as payment
-APIs keep theirs: long enough for any client's retries); after that the key is free again. The
-responses naming an erased participant go with their erasure: they can hold what erasure drops
-elsewhere (an employer's note about them, the reasons of a proposal).
+APIs keep theirs: long enough for any client's retries); after that the key is free again. A
+response naming an erased participant is blanked by their erasure, as it can hold what erasure
+drops elsewhere (an employer's note about them, the reasons of a proposal); its key stays taken,
+and a repeat is refused (410) rather than run again on someone erased.
 """
 
 import hashlib
@@ -24,6 +25,15 @@ from mile_platform.errors import DomainError
 
 class IdempotencyKeyReused(DomainError):
     title = "Idempotency-Key reused with a different request"
+
+
+ERASED = 410
+"""The status a blanked response is stored with (no write answers 410 itself)."""
+
+
+class ResponseErased(DomainError):
+    status = ERASED
+    title = "Response erased"
 
 
 _CLAIM = """INSERT INTO mile_idempotency (scope, key, fingerprint, status, body) VALUES ($1, $2, $3, 0, 'null')
@@ -61,6 +71,8 @@ async def run_once(
             continue
         if row["fingerprint"] != print_:
             raise IdempotencyKeyReused(f"Idempotency-Key {key!r} was used for another request")
+        if row["status"] == ERASED:
+            raise ResponseErased(f"the first response to Idempotency-Key {key!r} concerned someone since erased")
         return row["status"], json.loads(row["body"])
     status, body = await command()
     await conn.execute(
@@ -73,15 +85,15 @@ async def run_once(
     return status, body
 
 
-_NAMING = """DELETE FROM mile_idempotency
-             WHERE jsonb_path_exists(body, '$.** ? (@ == $ids[*])', jsonb_build_object('ids', $1::text[]))"""
+_NAMING = f"""UPDATE mile_idempotency SET status = {ERASED}, body = 'null'
+              WHERE jsonb_path_exists(body, '$.** ? (@ == $ids[*])', jsonb_build_object('ids', $1::text[]))"""
 """Any value anywhere in the body equal to one of the ids: a view's ``participant_id`` and those
 nested in a list (a batch's proposals) alike. A scan of the table, which the retention keeps to a day's writes."""
 
 
 async def forget_responses_naming(conn: asyncpg.Connection, ids: Iterable[uuid.UUID]) -> None:
-    """Drop the stored responses that name any of ``ids`` (a participant, their placements): part of
-    an erasure, in its transaction. A repeat of such a request runs again and finds them gone."""
+    """Blank the stored responses that name any of ``ids`` (participants, their placements): part of
+    an erasure, in its transaction. A repeat of such a request is refused, never run again."""
     await conn.execute(_NAMING, [str(i) for i in ids])
 
 

@@ -51,6 +51,8 @@ async def claim(conn: asyncpg.Connection, consumer: str, event_ids: Sequence[uui
 
 FORGET_CHUNK = 10_000
 """Claims dropped per statement: a delete holds its rows locked until it commits."""
+FORGET_CHUNKS_PER_PASS = 100
+"""At most a million claims a pass: a first pass over a table never purged leaves the rest to the next."""
 
 _FORGET = """WITH cutoff AS (SELECT now() - make_interval(secs => $1) AS at),
                   gone AS (
@@ -63,8 +65,9 @@ _FORGET = """WITH cutoff AS (SELECT now() - make_interval(secs => $1) AS at),
 async def forget_older_than(pool: asyncpg.Pool, retention_days: float) -> int:
     """Drop the claims made more than ``retention_days`` ago, a chunk at a time; returns how many."""
     forgotten = 0
-    while True:
+    for _ in range(FORGET_CHUNKS_PER_PASS):
         dropped: int = await pool.fetchval(_FORGET, retention_days * 86_400, FORGET_CHUNK)
         forgotten += dropped
         if dropped < FORGET_CHUNK:
-            return forgotten
+            break
+    return forgotten

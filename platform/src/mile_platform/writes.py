@@ -20,7 +20,8 @@ IdempotencyKey = Annotated[
         alias="Idempotency-Key",
         max_length=200,
         description=(
-            "repeat a write safely: a repeat within a day (MILE_IDEMPOTENCY_RETENTION_H) returns the first response"
+            "repeat a write safely: a repeat within a day (MILE_IDEMPOTENCY_RETENTION_H) returns the first "
+            "response; send a random value (a UUID), never anything about a person"
         ),
     ),
 ]

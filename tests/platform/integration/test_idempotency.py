@@ -1,12 +1,13 @@
 """``Idempotency-Key`` on real PostgreSQL: once per key, even for repeats racing the first."""
 
 import asyncio
+import json
 import uuid
 
 import asyncpg
 import pytest
 
-from mile_platform.idempotency import IdempotencyKeyReused, expire, forget_responses_naming, run_once
+from mile_platform.idempotency import IdempotencyKeyReused, ResponseErased, expire, forget_responses_naming, run_once
 
 
 class Command:
@@ -86,8 +87,11 @@ async def test_a_repeat_racing_the_first_waits_for_it(
     assert await _writes(pool) == 1
 
 
-async def test_responses_naming_an_id_anywhere_are_forgotten(platform_db: tuple[str, asyncpg.Pool]) -> None:
-    """A view naming the id, or a list nesting it, goes; a response merely quoting it in text stays."""
+async def test_responses_naming_an_id_anywhere_are_blanked_and_their_repeats_refused(
+    platform_db: tuple[str, asyncpg.Pool],
+) -> None:
+    """A view naming the id, or a list nesting it, is blanked; a response merely quoting it in text stays.
+    A repeat of a blanked one is refused: run again, it would write about someone erased."""
     _, pool = platform_db
     person, placement = str(uuid.uuid4()), str(uuid.uuid4())
     answers = {
@@ -101,10 +105,18 @@ async def test_responses_naming_an_id_anywhere_are_forgotten(platform_db: tuple[
         await _once(pool, key, {"n": key}, answer)
     async with pool.acquire() as conn:
         await forget_responses_naming(conn, [uuid.UUID(person), uuid.UUID(placement)])
-    assert await pool.fetchval("SELECT array_agg(key ORDER BY key) FROM mile_idempotency") == ["other", "quoting"]
-    # a repeat of a forgotten one runs again
-    assert await _once(pool, "view", {"n": "view"}, {"id": "again"}) == (201, {"id": "again"})
-    assert await _writes(pool) == len(answers) + 1
+    stored = {r["key"]: (r["status"], r["body"]) for r in await pool.fetch("SELECT * FROM mile_idempotency")}
+    assert stored == {
+        "view": (410, "null"),
+        "batch": (410, "null"),
+        "feedback": (410, "null"),
+        "other": (201, json.dumps(answers["other"])),
+        "quoting": (201, json.dumps(answers["quoting"])),
+    }
+    with pytest.raises(ResponseErased, match="'view'"):
+        await _once(pool, "view", {"n": "view"}, {"id": "again"})
+    assert await _once(pool, "other", {"n": "other"}, {"id": "again"}) == (201, answers["other"])
+    assert await _writes(pool) == len(answers)
 
 
 async def test_responses_expire_after_the_retention(platform_db: tuple[str, asyncpg.Pool]) -> None:

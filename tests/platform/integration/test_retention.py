@@ -1,5 +1,6 @@
 """What services keep only for a while, on real PostgreSQL: inbox claims past their retention are
-dropped, a chunk per statement, and an event whose claim went is new again; younger ones stay claimed."""
+dropped, a chunk per statement and a bounded number per pass, and an event whose claim went is new
+again; younger ones stay claimed."""
 
 import uuid
 
@@ -25,10 +26,13 @@ async def _claim_aged(pool: asyncpg.Pool, days: int, n: int) -> list[uuid.UUID]:
 async def test_claims_older_than_the_retention_are_forgotten(
     platform_db: tuple[str, asyncpg.Pool], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A pass drops at most its chunks' worth (here two of 7) and the next pass goes on."""
     _, pool = platform_db
-    monkeypatch.setattr(inbox, "FORGET_CHUNK", 7)  # several statements
+    monkeypatch.setattr(inbox, "FORGET_CHUNK", 7)
+    monkeypatch.setattr(inbox, "FORGET_CHUNKS_PER_PASS", 2)
     old, young = await _claim_aged(pool, 46, 20), await _claim_aged(pool, 44, 5)
-    assert await inbox.forget_older_than(pool, 45) == 20
+    assert await inbox.forget_older_than(pool, 45) == 14
+    assert await inbox.forget_older_than(pool, 45) == 6
     assert await inbox.forget_older_than(pool, 45) == 0
     async with pool.acquire() as conn:
         assert await inbox.claim(conn, "matching", [*old, *young]) == set(old)  # the old ones are new again

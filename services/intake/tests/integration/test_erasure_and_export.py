@@ -80,13 +80,21 @@ async def test_erasure_shreds_the_key_deletes_the_rows_and_tells_shared_services
         assert [r["action"] for r in trail.json()["items"]] == ["participant.register", "participant.erase"]
         # the same person may be registered again afterwards: nothing of them is left to match
         assert (await intake.register(client, TESFAYE))["participant_id"] != participant_id
+        # but a repeat of the erased registration is refused, not run again
+        repeat = await client.post(
+            "/participants",
+            json=participant_request(TESFAYE),
+            headers={**intake.auth("caseworker"), "Idempotency-Key": "erase-me"},
+        )
+        assert repeat.status_code == 410, repeat.text
 
     conn = await asyncpg.connect(intake.database_url)
     try:
         pid = uuid.UUID(participant_id)
         assert await conn.fetchval("SELECT count(*) FROM participant_keys WHERE participant_id = $1", pid) == 0
         assert await conn.fetchval("SELECT count(*) FROM participants WHERE id = $1", pid) == 0
-        assert await conn.fetchval("SELECT count(*) FROM mile_idempotency WHERE key = 'erase-me'") == 0
+        blanked = await conn.fetchrow("SELECT status, body FROM mile_idempotency WHERE key = 'erase-me'")
+        assert (blanked["status"], blanked["body"]) == (410, "null")
     finally:
         await conn.close()
 

@@ -23,7 +23,6 @@ from mile_matching.views import (
     vacancy_spec,
     vacancy_view,
 )
-from mile_platform import idempotency
 from mile_platform.errors import Conflict, DomainError, NotFound
 from mile_platform.outbox import add_events
 from mile_schemas import (
@@ -177,13 +176,6 @@ async def forget_participant(conn: asyncpg.Connection, participant_id: uuid.UUID
     """Fail-closed: drop the candidate and its undecided proposals, then refill those vacancies."""
     for vacancy_id in await repository.delete_candidate(conn, participant_id):
         await proposals.propose_for_vacancy(conn, vacancy_id, settings)
-
-
-async def participant_erased(conn: asyncpg.Connection, participant_id: uuid.UUID, settings: MatchingSettings) -> None:
-    """Forget the participant, and the stored responses to writes that name them (a decision's
-    view carries the reasons of its proposal)."""
-    await forget_participant(conn, participant_id, settings)
-    await idempotency.forget_responses_naming(conn, [participant_id])
 
 
 async def placement_started(conn: asyncpg.Connection, event: PlacementStarted, settings: MatchingSettings) -> None:

@@ -8,6 +8,7 @@ import asyncpg
 
 from mile_matching import handlers, profiles, repository
 from mile_matching.settings import MatchingSettings
+from mile_platform import idempotency
 from mile_platform.subscriber import Consumer, Delivery
 from mile_schemas import (
     PARTICIPANTS_PATTERN,
@@ -37,7 +38,9 @@ _HANDLED: tuple[type[Event], ...] = (
 
 def consumer(settings: MatchingSettings) -> Consumer:
     """Apply each batch in partition order, so a participant's events apply in the order made;
-    each run of consecutive profile events is applied set-wise, the others one at a time."""
+    each run of consecutive profile events is applied set-wise, the others one at a time. The
+    stored responses naming the batch's erased participants (a decision's view carries the
+    reasons of its proposal) are blanked at its end."""
 
     async def apply(conn: asyncpg.Connection, deliveries: Sequence[Delivery]) -> None:
         await _lock_proposing(conn, deliveries)  # once for the batch's transaction, before any row lock
@@ -48,6 +51,9 @@ def consumer(settings: MatchingSettings) -> Consumer:
             for delivery in run:
                 with delivery.traced():
                     await _apply_one(conn, delivery.event, settings)
+        if erased := [d.event.participant_id for d in deliveries if isinstance(d.event, ParticipantErased)]:
+            # Once for the batch: a scan of every stored response, under the proposal lock.
+            await idempotency.forget_responses_naming(conn, erased)
 
     return Consumer(
         pattern=PATTERN,
@@ -91,7 +97,7 @@ def _is_profile(event: Event) -> bool:
 async def _apply_one(conn: asyncpg.Connection, event: Event, settings: MatchingSettings) -> None:
     match event:
         case ParticipantErased():
-            await handlers.participant_erased(conn, event.participant_id, settings)
+            await handlers.forget_participant(conn, event.participant_id, settings)
         case PlacementStarted():
             await handlers.placement_started(conn, event, settings)
         case PlacementEnded():

@@ -215,7 +215,7 @@ async def test_an_erased_participant_leaves_no_candidate_and_no_open_proposal(
         assert str(participant) not in {c["participant_id"] for c in ranked}
 
 
-async def test_an_erasure_forgets_the_stored_responses_naming_the_participant(
+async def test_an_erasure_blanks_the_stored_responses_naming_the_participant(
     matching_url: str,
     matching_database: str,
     publish: Publish,
@@ -223,8 +223,8 @@ async def test_an_erasure_forgets_the_stored_responses_naming_the_participant(
     liaison: dict[str, str],
     caseworker: dict[str, str],
 ) -> None:
-    """A decision's response (its proposal's reasons among it) stored for its Idempotency-Key goes with
-    the participant's erasure; another participant's stays, and still replays."""
+    """A decision's response (its proposal's reasons among it) stored for its Idempotency-Key is blanked
+    by the participant's erasure; another participant's stays, and still replays."""
     skill = _skill()
     erased, kept = uuid.uuid4(), uuid.uuid4()
     rejection = {"decision": "rejected", "reason": "participant_declined"}
@@ -261,7 +261,9 @@ async def test_an_erasure_forgets_the_stored_responses_naming_the_participant(
         path, headers, first = decided[kept]
         assert (await http.post(path, json=rejection, headers=headers)).json() == first  # replayed
         path, headers, _ = decided[erased]
-        assert (await http.post(path, json=rejection, headers=headers)).status_code == 409  # run again: decided
+        refused = await http.post(path, json=rejection, headers=headers)  # not replayed, and not run again
+        assert refused.status_code == 410, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
 
 
 async def test_a_running_service_drops_day_old_responses_and_claims_past_their_retention(

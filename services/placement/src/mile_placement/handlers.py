@@ -66,13 +66,15 @@ async def record_decisions(conn: asyncpg.Connection, events: Sequence[MatchDecid
 
 async def forget_participant(conn: asyncpg.Connection, event: ParticipantErased) -> None:
     """Cancel the erased participant's placements that have not started, stop their follow-ups
-    and drop employers' notes about them, and the stored responses to writes about them or their
-    placements (feedback's response holds its note).
+    and drop employers' notes about them, and blank the stored responses to writes about them or
+    their placements (feedback's response holds its note).
 
     Started and ended placements stay: they hold nothing personal and are facts funders audit.
     Remembered first: that waits for decisions being applied beside it, so their placements are cancelled too.
     """
     await repository.remember_erasure(conn, event.participant_id, event.erased_at)
+    # Every placement of theirs, locked: feedback being given on one is applied before this goes on.
+    placements = await repository.lock_placement_ids_of(conn, event.participant_id, event.city)
     cancelled = [
         domain.cancel_for_erasure(placement, event.erased_at)
         for placement in await repository.lock_not_started_of(conn, event.participant_id, event.city)
@@ -81,7 +83,6 @@ async def forget_participant(conn: asyncpg.Connection, event: ParticipantErased)
         await repository.save_placement(conn, placement)
     await repository.withdraw_follow_ups_of(conn, event.participant_id, event.city)
     await repository.forget_feedback_notes(conn, event.participant_id, event.city)
-    placements = await repository.placement_ids_of(conn, event.participant_id, event.city)
     await idempotency.forget_responses_naming(conn, [event.participant_id, *placements])
     await add_events(conn, [event for _, event in cancelled])
 
@@ -151,9 +152,15 @@ async def record_tutoring(
 async def give_feedback(
     conn: asyncpg.Connection, placement_id: uuid.UUID, command: GiveFeedback, now: datetime
 ) -> FeedbackView:
-    """Stored only: the ratings and the note are the employer's view, not a shared fact."""
-    domain.check_feedback(await _locked(conn, placement_id))
-    row = await repository.insert_feedback(conn, placement_id, {**command.model_dump(), "given_at": now})
+    """Stored only: the ratings and the note are the employer's view, not a shared fact. A note about
+    someone erased is dropped: the erasure locks their placements, so it is either applied already
+    (and seen here) or waits for this and then drops the note with the others."""
+    placement = await _locked(conn, placement_id)
+    domain.check_feedback(placement)
+    feedback = {**command.model_dump(), "given_at": now}
+    if await repository.erased_among(conn, [placement.participant_id]):
+        feedback["note"] = None
+    row = await repository.insert_feedback(conn, placement_id, feedback)
     return FeedbackView.model_validate(dict(row))
 
 

@@ -74,10 +74,12 @@ async def lock_not_started_of(conn: asyncpg.Connection, participant_id: uuid.UUI
     return [_placement(row) for row in rows]
 
 
-async def placement_ids_of(conn: asyncpg.Connection, participant_id: uuid.UUID, city: str) -> list[uuid.UUID]:
-    """Every placement of the participant, whatever its state."""
+async def lock_placement_ids_of(conn: asyncpg.Connection, participant_id: uuid.UUID, city: str) -> list[uuid.UUID]:
+    """Every placement of the participant, whatever its state, locked until the transaction ends."""
     rows = await conn.fetch(
-        "SELECT placement_id FROM placements WHERE participant_id = $1 AND city = $2", participant_id, city
+        "SELECT placement_id FROM placements WHERE participant_id = $1 AND city = $2 ORDER BY placement_id FOR UPDATE",
+        participant_id,
+        city,
     )
     return [row["placement_id"] for row in rows]
 

@@ -167,7 +167,8 @@ async def test_placements_by_participant_vacancy_state_and_city(placement: Runni
 
 
 async def test_erasure_withdraws_follow_ups_and_drops_employer_notes(placement: RunningPlacement) -> None:
-    """The note goes from the feedback and from the response stored for the Idempotency-Key it was given with."""
+    """The note goes from the feedback and from the response stored for the Idempotency-Key it was given
+    with; a repeat with that key is refused, and later feedback keeps no note."""
     participant = uuid.uuid4()
     started = await _started(placement, participant)
     placement_id = started["placement_id"]
@@ -192,6 +193,10 @@ async def test_erasure_withdraws_follow_ups_and_drops_employer_notes(placement: 
     [kept] = await _ok(await http.get(f"/placements/{placement_id}/feedback"))
     assert (kept["note"], kept["punctuality"]) == (None, 2)
     assert await _stored_responses_quoting(placement, "Often late.") == 0
+    repeat = await http.post(feedback, json={**rating, "note": "Often late."}, headers=key)
+    assert repeat.status_code == 410, repeat.text  # not run again on someone erased
+    later = await _ok(await http.post(feedback, json={**rating, "note": "Still late."}), 201)
+    assert later["note"] is None  # a note about someone erased is never stored
     placement.clock.advance(timedelta(days=40))
     await asyncio.sleep(1)  # several scheduler ticks
     assert await _ok(await http.get("/follow-ups", params={"city": placement.city})) == []

@@ -28,7 +28,7 @@ class IdempotencyKeyReused(DomainError):
 
 
 ERASED = 410
-"""The status a blanked response is stored with (no write answers 410 itself)."""
+"""The status of an erased response's tombstone (no write answers 410 itself)."""
 
 
 class ResponseErased(DomainError):
@@ -69,10 +69,10 @@ async def run_once(
         )
         if row is None:  # erased since the claim was refused: claim it afresh
             continue
+        if row["status"] == ERASED:  # its fingerprint went with it: any request with the key is refused
+            raise ResponseErased(f"the first response to Idempotency-Key {key!r} concerned someone since erased")
         if row["fingerprint"] != print_:
             raise IdempotencyKeyReused(f"Idempotency-Key {key!r} was used for another request")
-        if row["status"] == ERASED:
-            raise ResponseErased(f"the first response to Idempotency-Key {key!r} concerned someone since erased")
         return row["status"], json.loads(row["body"])
     status, body = await command()
     await conn.execute(
@@ -85,16 +85,26 @@ async def run_once(
     return status, body
 
 
-_NAMING = f"""UPDATE mile_idempotency SET status = {ERASED}, body = 'null'
-              WHERE jsonb_path_exists(body, '$.** ? (@ == $ids[*])', jsonb_build_object('ids', $1::text[]))"""
+_NAMING = """DELETE FROM mile_idempotency
+             WHERE jsonb_path_exists(body, '$.** ? (@ == $ids[*])', jsonb_build_object('ids', $1::text[]))
+             RETURNING scope, key, created_at"""
 """Any value anywhere in the body equal to one of the ids: a view's ``participant_id`` and those
 nested in a list (a batch's proposals) alike. A scan of the table, which the retention keeps to a day's writes."""
+
+_TOMBSTONES = f"""INSERT INTO mile_idempotency (scope, key, fingerprint, status, body, created_at)
+                  SELECT scope, key, '', {ERASED}, 'null', created_at
+                  FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS t(scope, key, created_at)"""
 
 
 async def forget_responses_naming(conn: asyncpg.Connection, ids: Iterable[uuid.UUID]) -> None:
     """Blank the stored responses that name any of ``ids`` (participants, their placements): part of
-    an erasure, in its transaction. A repeat of such a request is refused, never run again."""
-    await conn.execute(_NAMING, [str(i) for i in ids])
+    an erasure, in its transaction. Each is replaced by a tombstone holding only its key and when it
+    was stored, so a repeat is refused, never run again. The request's fingerprint goes too: a hash
+    of personal data (a registration's), against which a guess could be checked. Replaced rather
+    than updated, as intake's app role may not change a fingerprint (its migration 0007)."""
+    erased = await conn.fetch(_NAMING, [str(i) for i in ids])
+    if erased:
+        await conn.execute(_TOMBSTONES, *(list(column) for column in zip(*erased, strict=True)))
 
 
 async def expire(pool: asyncpg.Pool, retention_h: float) -> None:

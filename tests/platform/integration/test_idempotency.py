@@ -105,7 +105,8 @@ async def test_responses_naming_an_id_anywhere_are_blanked_and_their_repeats_ref
         await _once(pool, key, {"n": key}, answer)
     async with pool.acquire() as conn:
         await forget_responses_naming(conn, [uuid.UUID(person), uuid.UUID(placement)])
-    stored = {r["key"]: (r["status"], r["body"]) for r in await pool.fetch("SELECT * FROM mile_idempotency")}
+    rows = await pool.fetch("SELECT * FROM mile_idempotency")
+    stored = {r["key"]: (r["status"], r["body"]) for r in rows}
     assert stored == {
         "view": (410, "null"),
         "batch": (410, "null"),
@@ -113,8 +114,11 @@ async def test_responses_naming_an_id_anywhere_are_blanked_and_their_repeats_ref
         "other": (201, json.dumps(answers["other"])),
         "quoting": (201, json.dumps(answers["quoting"])),
     }
+    assert {r["key"] for r in rows if r["fingerprint"] == ""} == {"view", "batch", "feedback"}  # the request's hash too
     with pytest.raises(ResponseErased, match="'view'"):
         await _once(pool, "view", {"n": "view"}, {"id": "again"})
+    with pytest.raises(ResponseErased, match="'batch'"):  # whatever the request
+        await _once(pool, "batch", {"n": "another"}, {"id": "again"})
     assert await _once(pool, "other", {"n": "other"}, {"id": "again"}) == (201, answers["other"])
     assert await _writes(pool) == len(answers)
 

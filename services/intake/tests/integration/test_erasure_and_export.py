@@ -93,8 +93,8 @@ async def test_erasure_shreds_the_key_deletes_the_rows_and_tells_shared_services
         pid = uuid.UUID(participant_id)
         assert await conn.fetchval("SELECT count(*) FROM participant_keys WHERE participant_id = $1", pid) == 0
         assert await conn.fetchval("SELECT count(*) FROM participants WHERE id = $1", pid) == 0
-        blanked = await conn.fetchrow("SELECT status, body FROM mile_idempotency WHERE key = 'erase-me'")
-        assert (blanked["status"], blanked["body"]) == (410, "null")
+        blanked = await conn.fetchrow("SELECT fingerprint, status, body FROM mile_idempotency WHERE key = 'erase-me'")
+        assert tuple(blanked) == ("", 410, "null")  # nor the hash of the request, their personal data
     finally:
         await conn.close()
 

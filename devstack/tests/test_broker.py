@@ -11,7 +11,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from mile_devstack.broker import LocalBroker
 from mile_devstack.processes import free_port
-from mile_devstack.topics import create_topics
+from mile_devstack.topics import PARTITIONS, create_topics
 
 pytestmark = pytest.mark.integration
 
@@ -26,6 +26,8 @@ async def test_topics_and_round_trip(tmp_path: Path) -> None:
         await admin.start()
         try:
             assert {"mile.test.things.v1", "mile.test.things.v1.dlt"} <= set(await admin.list_topics())
+            described = await admin.describe_topics(["mile.test.things.v1"])
+            assert len(described[0]["partitions"]) == PARTITIONS
         finally:
             await admin.close()
 

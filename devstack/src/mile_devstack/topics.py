@@ -12,6 +12,9 @@ from aiokafka.structs import ConsumerRecord
 
 from mile_schemas.topics import all_topics, dead_letter_topic
 
+PARTITIONS = 6
+"""Of every topic: as many as deploy/k8s and deploy/compose give Apache Kafka (see ``create_topics``)."""
+
 
 def platform_topics(cities: Iterable[str]) -> list[str]:
     """Every event topic for `cities`, each followed by its dead-letter topic."""
@@ -22,16 +25,19 @@ async def create_topics(
     bootstrap: str,
     names: Iterable[str],
     *,
-    partitions: int = 3,
+    partitions: int = PARTITIONS,
     replication_factor: int = 1,
 ) -> None:
     """Create the topics that do not exist yet; any error other than "exists" is raised.
 
-    Three partitions by default, for the embedded tansu: there every partition costs CPU in each of
-    every consumer's fetches (ten a second). With six the idle platform's broker took 12 % of a CPU
-    instead of 8.5 %, and the e2e bench's p99 at 200 registrations/s rose from 710-770 ms to
-    880-890 ms on two cores (2026-12-07). Apache Kafka (deploy/k8s, deploy/compose) gets six, so two
-    or three replicas split each topic evenly.
+    ``PARTITIONS`` (six) by default, as deploy/k8s and deploy/compose give Apache Kafka, so the two
+    or three replicas of a shared service split each topic evenly. With three, two replicas held 8 and 7 of the five
+    city topics' 15 partitions, and the one with 8 drained the last eighth of a backlog alone: on
+    2026-12-07 (2 cores, embedded tansu) matching drained 100,000 registrations at 22,300/s with
+    three (mean of 3 runs) and 24,000/s with six. Each partition costs the broker CPU in every
+    consumer's fetches (the idle platform's tansu took 12 % of a CPU instead of 8.5 %), but the
+    e2e bench's p99 at 200 registrations/s stayed where it was (245-500 ms in 5 runs with six,
+    279-536 ms in 4 with three).
     """
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()

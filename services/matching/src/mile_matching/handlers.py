@@ -178,6 +178,12 @@ async def forget_participant(conn: asyncpg.Connection, participant_id: uuid.UUID
         await proposals.propose_for_vacancy(conn, vacancy_id, settings)
 
 
+async def erase_participant(conn: asyncpg.Connection, participant_id: uuid.UUID, settings: MatchingSettings) -> None:
+    """Forget the participant, and their decided proposals too: matching keeps nothing about them."""
+    await forget_participant(conn, participant_id, settings)
+    await repository.delete_decided_matches(conn, participant_id)
+
+
 async def placement_started(conn: asyncpg.Connection, event: PlacementStarted, settings: MatchingSettings) -> None:
     """The placement takes a position, and its participant counts as placed until it ends: their
     proposals waiting elsewhere are withdrawn and those vacancies refilled."""

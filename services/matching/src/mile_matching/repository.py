@@ -98,6 +98,12 @@ async def insert_candidates(conn: asyncpg.Connection, rows: list[tuple[uuid.UUID
     )
 
 
+async def delete_decided_matches(conn: asyncpg.Connection, participant_id: uuid.UUID) -> None:
+    """Drop the participant's decided proposals (their reasons are about them): only their erasure
+    does; a withdrawn consent keeps the record of what was decided while it was given."""
+    await conn.execute("DELETE FROM matches WHERE participant_id = $1 AND status <> 'proposed'", participant_id)
+
+
 async def delete_candidate(conn: asyncpg.Connection, participant_id: uuid.UUID) -> list[uuid.UUID]:
     """Drop the candidate and its undecided proposals; returns the vacancies that lost one."""
     await conn.execute("DELETE FROM candidates WHERE participant_id = $1", participant_id)

@@ -224,7 +224,8 @@ async def test_an_erasure_blanks_the_stored_responses_naming_the_participant(
     caseworker: dict[str, str],
 ) -> None:
     """A decision's response (its proposal's reasons among it) stored for its Idempotency-Key is blanked
-    by the participant's erasure; another participant's stays, and still replays."""
+    by the participant's erasure, and the decided proposal dropped; another participant's stay, and
+    the response still replays."""
     skill = _skill()
     erased, kept = uuid.uuid4(), uuid.uuid4()
     rejection = {"decision": "rejected", "reason": "participant_declined"}
@@ -256,6 +257,8 @@ async def test_an_erasure_blanks_the_stored_responses_naming_the_participant(
 
             await eventually(forgotten)
             assert await naming(kept) == 1
+            matches = "SELECT count(*) FROM matches WHERE participant_id = $1"
+            assert (await conn.fetchval(matches, erased), await conn.fetchval(matches, kept)) == (0, 1)
         finally:
             await conn.close()
         path, headers, first = decided[kept]

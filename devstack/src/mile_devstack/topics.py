@@ -31,13 +31,16 @@ async def create_topics(
     """Create the topics that do not exist yet; any error other than "exists" is raised.
 
     ``PARTITIONS`` (six) by default, as deploy/k8s and deploy/compose give Apache Kafka, so the two
-    or three replicas of a shared service split each topic evenly. With three, two replicas held 8 and 7 of the five
-    city topics' 15 partitions, and the one with 8 drained the last eighth of a backlog alone: on
-    2026-12-07 (2 cores, embedded tansu) matching drained 100,000 registrations at 22,300/s with
-    three (mean of 3 runs) and 24,000/s with six. Each partition costs the broker CPU in every
-    consumer's fetches (the idle platform's tansu took 12 % of a CPU instead of 8.5 %), but the
-    e2e bench's p99 at 200 registrations/s stayed where it was (245-500 ms in 5 runs with six,
-    279-536 ms in 4 with three).
+    or three replicas of a shared service split each topic evenly. With three, two replicas held 8
+    and 7 of the five city topics' 15 partitions, and the one with 8 drained the last eighth of a
+    backlog alone (CPU sampled every 0.1 s: 0.45 s of a 4.4 s drain, the machine 40-70 % idle).
+
+    Each partition costs the broker CPU in every consumer's fetches: the idle platform's tansu took
+    12 % of a CPU with six, 8.5 % with three. An earlier bench saw six raise the load's p99 by about
+    150 ms. On 2026-12-07, ``python -m bench.e2e --seconds 10 --backlog 100000`` in the same hour gave
+    a p99 of 245-500 ms with six (5 runs) and 279-536 ms with three (4 runs), and matching drained
+    24,000 records/s with six against 22,300/s with three (means of 3 runs each, some with a light
+    CPU sampler beside them). Full-size runs that day gave 403-748 ms with six, as the machine's load moved it.
     """
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()

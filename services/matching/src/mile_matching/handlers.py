@@ -29,6 +29,7 @@ from mile_schemas import (
     EmployerRegistered,
     MatchDecided,
     MatchDecision,
+    ParticipantErased,
     PlacementEnded,
     PlacementStarted,
     VacancyClosed,
@@ -178,10 +179,15 @@ async def forget_participant(conn: asyncpg.Connection, participant_id: uuid.UUID
         await proposals.propose_for_vacancy(conn, vacancy_id, settings)
 
 
-async def erase_participant(conn: asyncpg.Connection, participant_id: uuid.UUID, settings: MatchingSettings) -> None:
-    """Forget the participant, and their decided proposals too: matching keeps nothing about them."""
-    await forget_participant(conn, participant_id, settings)
-    await repository.delete_decided_matches(conn, participant_id)
+async def erase_participant(conn: asyncpg.Connection, event: ParticipantErased, settings: MatchingSettings) -> None:
+    """Forget the participant and their decided proposals too, and remember the erasure so that a
+    placement of theirs started before it, arriving after, is not linked to them.
+
+    The waiting proposals go first: an acceptance committed meanwhile turns one into a decided
+    proposal, which the second delete, reading afresh, then drops."""
+    await forget_participant(conn, event.participant_id, settings)
+    await repository.delete_decided_matches(conn, event.participant_id)
+    await repository.remember_erasure(conn, event.participant_id, event.erased_at)
 
 
 async def placement_started(conn: asyncpg.Connection, event: PlacementStarted, settings: MatchingSettings) -> None:

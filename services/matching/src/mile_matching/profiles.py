@@ -84,6 +84,7 @@ class _Participant:
     was_candidate: bool  # when the plan was loaded: whether their row is there to update, or new
     is_candidate: bool
     placed: bool
+    erased: bool  # then their events apply nothing: one arriving after the erasure must not bring them back
     proposed_for: set[uuid.UUID] = field(default_factory=set)  # vacancies, whatever became of the proposal
     waiting: dict[uuid.UUID, withdrawals.Waiting] = field(default_factory=dict)  # by match id
 
@@ -122,7 +123,9 @@ class _Plan:
         }
         stored = await repository.run_participants(conn, ids)
         participants = {
-            pid: _Participant(was_candidate=s.is_candidate, is_candidate=s.is_candidate, placed=s.placed)
+            pid: _Participant(
+                was_candidate=s.is_candidate, is_candidate=s.is_candidate, placed=s.placed, erased=s.erased
+            )
             for pid, s in stored.items()
         }
         if proposed := [pid for pid, s in stored.items() if s.proposed]:  # on a backlog of registrations, none
@@ -139,6 +142,8 @@ class _Plan:
         for planned, delivery in enumerate(self.deliveries):
             event = _profile_event(delivery.event)
             participant = self.participants[event.participant_id]
+            if participant.erased:
+                continue
             if event.profile is None:
                 if participant.waiting:
                     return planned

@@ -97,7 +97,7 @@ def _is_profile(event: Event) -> bool:
 async def _apply_one(conn: asyncpg.Connection, event: Event, settings: MatchingSettings) -> None:
     match event:
         case ParticipantErased():
-            await handlers.erase_participant(conn, event.participant_id, settings)
+            await handlers.erase_participant(conn, event, settings)
         case PlacementStarted():
             await handlers.placement_started(conn, event, settings)
         case PlacementEnded():

@@ -12,6 +12,9 @@ from mile_devstack.tokens import DevIssuer
 from mile_schemas import (
     MATCHES,
     CandidateProfile,
+    ConsentChanged,
+    ConsentPurpose,
+    ConsentStatus,
     MatchDecided,
     ParticipantErased,
     ParticipantRegistered,
@@ -187,12 +190,15 @@ async def test_bad_requests_are_named_problems(
 
 async def test_an_erased_participant_leaves_no_candidate_and_no_open_proposal(
     matching_url: str,
+    matching_database: str,
     publish: Publish,
     issuer: DevIssuer,
     employer: str,
     liaison: dict[str, str],
     caseworker: dict[str, str],
 ) -> None:
+    """And their events arriving after the erasure (a dead letter redriven, a placement started
+    before it, on another topic) neither bring them back nor link a placement to them."""
     participant, skill = uuid.uuid4(), _skill()
     async with httpx.AsyncClient(base_url=matching_url) as http:
         vacancy = (await http.post("/vacancies", json=_vacancy(employer, skill), headers=liaison)).json()
@@ -214,6 +220,68 @@ async def test_an_erased_participant_leaves_no_candidate_and_no_open_proposal(
         ).json()
         assert str(participant) not in {c["participant_id"] for c in ranked}
 
+        late_registration, late_start = uuid.uuid4(), uuid.uuid4()
+        await publish(_registered(participant, skill), event_id=late_registration)
+        placement = {"placement_id": uuid.uuid4(), "match_id": uuid.uuid4(), "participant_id": participant}
+        started = PlacementStarted(
+            **placement,
+            vacancy_id=vacancy["vacancy_id"],
+            city=CITY,
+            kind="work_experience",
+            started_at=datetime.now(UTC),
+        )
+        await publish(started, event_id=late_start)
+        await _applied(matching_database, (late_registration, late_start))
+        conn = await asyncpg.connect(matching_database)
+        try:
+            candidates = "SELECT count(*) FROM candidates WHERE participant_id = $1"
+            assert await conn.fetchval(candidates, participant) == 0
+            linked = "SELECT participant_id FROM vacancy_placements WHERE placement_id = $1"
+            assert await conn.fetchrow(linked, placement["placement_id"]) == (None,)  # the position is taken, unlinked
+        finally:
+            await conn.close()
+        assert (
+            await http.get("/matches", params={"participant_id": str(participant)}, headers=caseworker)
+        ).json() == []
+
+
+async def test_a_withdrawn_matching_consent_keeps_what_was_decided_while_it_was_given(
+    matching_url: str,
+    matching_database: str,
+    publish: Publish,
+    employer: str,
+    liaison: dict[str, str],
+    caseworker: dict[str, str],
+) -> None:
+    """Unlike an erasure, a withdrawal drops the candidate but keeps their decided proposals."""
+    participant, skill = uuid.uuid4(), _skill()
+    async with httpx.AsyncClient(base_url=matching_url) as http:
+        vacancy = (await http.post("/vacancies", json=_vacancy(employer, skill), headers=liaison)).json()
+        await publish(_registered(participant, skill))
+        match = await _proposal(http, vacancy["vacancy_id"], participant, caseworker)
+        rejection = {"decision": "rejected", "reason": "participant_declined"}
+        decided = await http.post(f"/matches/{match['match_id']}/decision", json=rejection, headers=caseworker)
+        assert decided.status_code == 200, decided.text
+
+        withdrawal = uuid.uuid4()
+        withdrawn = ConsentChanged(
+            participant_id=participant,
+            city=CITY,
+            purpose=ConsentPurpose.MATCHING,
+            status=ConsentStatus.WITHDRAWN,
+            notice_version="2026-01",
+            changed_at=datetime.now(UTC),
+        )
+        await publish(withdrawn, event_id=withdrawal)
+        await _applied(matching_database, (withdrawal,))
+    conn = await asyncpg.connect(matching_database)
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM candidates WHERE participant_id = $1", participant) == 0
+        statuses = await conn.fetch("SELECT status FROM matches WHERE participant_id = $1", participant)
+        assert [row["status"] for row in statuses] == ["rejected"]
+    finally:
+        await conn.close()
+
 
 async def test_an_erasure_blanks_the_stored_responses_naming_the_participant(
     matching_url: str,
@@ -224,8 +292,8 @@ async def test_an_erasure_blanks_the_stored_responses_naming_the_participant(
     caseworker: dict[str, str],
 ) -> None:
     """A decision's response (its proposal's reasons among it) stored for its Idempotency-Key is blanked
-    by the participant's erasure, and the decided proposal dropped; another participant's stay, and
-    the response still replays."""
+    by the participant's erasure, and the decided proposal dropped; another participant's stays, and
+    its response still replays."""
     skill = _skill()
     erased, kept = uuid.uuid4(), uuid.uuid4()
     rejection = {"decision": "rejected", "reason": "participant_declined"}

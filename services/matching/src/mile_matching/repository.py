@@ -52,9 +52,9 @@ async def run_participants(conn: asyncpg.Connection, ids: list[uuid.UUID]) -> di
     """Whether each participant is a candidate already, whether placed, whether ever proposed, and
     whether erased, keyed by id.
 
-    Each test is a lateral lookup with a limit, so it probes the index once per id: as ``EXISTS``
-    the planner hashed whole tables instead, a scan of every candidate and match per batch
-    (59 ms against 13 ms for 2,000 ids at 100,000 candidates), growing with the pool."""
+    Each test is a lateral lookup (with a limit where the key is not unique), so it probes the index
+    once per id: as ``EXISTS`` the planner hashed whole tables instead, a scan of every candidate
+    and match per batch (59 ms against 13 ms for 2,000 ids at 100,000 candidates), growing with the pool."""
     rows = await conn.fetch(
         """SELECT ids.id, k.found IS NOT NULL AS is_candidate, p.found IS NOT NULL AS placed,
                   m.found IS NOT NULL AS proposed, e.found IS NOT NULL AS erased

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import asyncpg
+from pydantic_core import to_json
 
 from mile_matching import domain, handlers, proposals, repository, withdrawals
 from mile_matching.settings import MatchingSettings
@@ -95,7 +96,8 @@ class _Plan:
     settings: MatchingSettings
     vacancies: dict[uuid.UUID, _Vacancy]  # the open ones the run could take, in id order
     participants: dict[uuid.UUID, _Participant]
-    candidates: dict[uuid.UUID, tuple[str, str, datetime]] = field(default_factory=dict)  # city, profile, updated
+    # city, profile, its languages (JSON text both), updated at
+    candidates: dict[uuid.UUID, tuple[str, str, str, datetime]] = field(default_factory=dict)
     forgotten: set[uuid.UUID] = field(default_factory=set)
     events: list[MatchProposed | MatchDecided] = field(default_factory=list)  # in the order made
     causes: list[Delivery] = field(default_factory=list)  # of each event, the delivery whose trace it continues
@@ -149,7 +151,12 @@ class _Plan:
                     return planned
                 self._forget(event.participant_id, participant)
                 continue
-            self.candidates[event.participant_id] = (event.city, event.profile.model_dump_json(), event.occurred_at)
+            self.candidates[event.participant_id] = (
+                event.city,
+                event.profile.model_dump_json(),
+                _languages(event.profile),
+                event.occurred_at,
+            )
             if participant.is_candidate:
                 self._withdraw(participant, event.profile, delivery, now)
             participant.is_candidate = True
@@ -227,12 +234,13 @@ class _Plan:
         if new := [(pid, *c) for pid, c in self.candidates.items() if pid not in stored]:
             await repository.insert_candidates(conn, new)
         if stored:
-            cities, profiles, updated = zip(*stored.values(), strict=True)
+            cities, profiles, languages, updated = zip(*stored.values(), strict=True)
             await repository.upsert_candidates(
                 conn,
                 participant_ids=list(stored),
                 cities=list(cities),
                 profiles=list(profiles),
+                languages=list(languages),
                 updated_at=list(updated),
             )
         proposed = {
@@ -245,6 +253,11 @@ class _Plan:
             if not isinstance(event, MatchProposed) or event.match_id in proposed
         ]
         await add_events(conn, [event for event, _ in kept], traceparents=[cause.traceparent for _, cause in kept])
+
+
+def _languages(profile: CandidateProfile) -> str:
+    """The languages the profile names, as the JSON array stored beside it (``candidates.languages``)."""
+    return to_json([entry.language for entry in profile.languages]).decode()
 
 
 def _profile_event(event: Event) -> ProfileEvent:

@@ -76,29 +76,34 @@ async def upsert_candidates(
     participant_ids: list[uuid.UUID],
     cities: list[str],
     profiles: list[str],
+    languages: list[str],
     updated_at: list[datetime],
 ) -> None:
-    """Store each candidate's profile (JSON text), one row per participant, in one statement."""
+    """Store each candidate's profile and the languages it names (JSON text), one row per participant,
+    in one statement."""
     await conn.execute(
-        """INSERT INTO candidates (participant_id, city, profile, updated_at)
-           SELECT id, city, profile::jsonb, updated_at
-           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[]) AS r(id, city, profile, updated_at)
+        """INSERT INTO candidates (participant_id, city, profile, languages, updated_at)
+           SELECT id, city, profile::json, languages::jsonb, updated_at
+           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[])
+                AS r(id, city, profile, languages, updated_at)
            ON CONFLICT (participant_id) DO UPDATE
-           SET city = excluded.city, profile = excluded.profile, updated_at = excluded.updated_at""",
+           SET city = excluded.city, profile = excluded.profile, languages = excluded.languages,
+               updated_at = excluded.updated_at""",
         participant_ids,
         cities,
         profiles,
+        languages,
         updated_at,
     )
 
 
-async def insert_candidates(conn: asyncpg.Connection, rows: list[tuple[uuid.UUID, str, str, datetime]]) -> None:
-    """Store new candidates (participant id, city, profile as JSON text, updated at) by COPY: for
-    participants not yet candidates, as on a backlog of registrations, it costs PostgreSQL a
-    quarter less than ``upsert_candidates`` (no conflict to check for, no statement to plan).
-    One stored meanwhile by another transaction fails it with a unique violation."""
+async def insert_candidates(conn: asyncpg.Connection, rows: list[tuple[uuid.UUID, str, str, str, datetime]]) -> None:
+    """Store new candidates (participant id, city, profile and its languages as JSON text, updated at)
+    by COPY: for participants not yet candidates, as on a backlog of registrations, it costs
+    PostgreSQL a quarter less than ``upsert_candidates`` (no conflict to check for, no statement to
+    plan). One stored meanwhile by another transaction fails it with a unique violation."""
     await conn.copy_records_to_table(
-        "candidates", records=rows, columns=["participant_id", "city", "profile", "updated_at"]
+        "candidates", records=rows, columns=["participant_id", "city", "profile", "languages", "updated_at"]
     )
 
 

@@ -17,7 +17,6 @@ rows so marked are deleted whenever a relay takes the lead.
 import asyncio
 import contextlib
 import hashlib
-import json
 import logging
 from datetime import UTC, datetime
 
@@ -26,6 +25,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.producer.message_accumulator import BatchBuilder
 from opentelemetry import trace
+from pydantic_core import from_json
 
 from mile_platform import metrics
 from mile_platform.errors import is_transient
@@ -117,7 +117,7 @@ class OutboxRelay:
         sends = _Sends(self._producer)
         traced = recording()
         for n, row in enumerate(rows, start=1):
-            stored: list[list[str]] = json.loads(row["headers"])
+            stored: list[list[str]] = from_json(row["headers"])
             if traced:
                 await _send_traced(sends, row, dict(stored))
             else:  # no span would be seen: the event goes on in its cause's trace, as stored

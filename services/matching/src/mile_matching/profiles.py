@@ -153,7 +153,7 @@ class _Plan:
                 continue
             self.candidates[event.participant_id] = (
                 event.city,
-                event.profile.model_dump_json(),
+                _stored_json(event.profile),
                 _languages(event.profile),
                 event.occurred_at,
             )
@@ -253,6 +253,12 @@ class _Plan:
             if not isinstance(event, MatchProposed) or event.match_id in proposed
         ]
         await add_events(conn, [event for event, _ in kept], traceparents=[cause.traceparent for _, cause in kept])
+
+
+def _stored_json(profile: CandidateProfile) -> str:
+    """The profile as the JSON text stored: by its serializer, without ``model_dump_json``'s Python
+    wrapper, which cost each registration half a microsecond."""
+    return CandidateProfile.__pydantic_serializer__.to_json(profile).decode()
 
 
 def _languages(profile: CandidateProfile) -> str:

@@ -5,13 +5,13 @@ Runs in the caller's transaction and locks each vacancy it proposes for, so the 
 the consumer can never together exceed a vacancy's room for open proposals.
 """
 
-import json
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
+from pydantic_core import to_json
 
 from mile_matching import domain, repository
 from mile_matching.settings import MatchingSettings
@@ -95,7 +95,7 @@ async def store(conn: asyncpg.Connection, proposed: Sequence[MatchProposed]) -> 
         participant_ids=[p.participant_id for p in proposed],
         cities=[p.city for p in proposed],
         scores=[p.score for p in proposed],
-        reasons=[json.dumps(p.reasons) for p in proposed],
+        reasons=[to_json(p.reasons).decode() for p in proposed],
         proposed_at=[p.proposed_at for p in proposed],
     )
     return [p for p in proposed if p.match_id in stored]

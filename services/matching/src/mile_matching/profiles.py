@@ -44,11 +44,18 @@ from mile_schemas import (
 ProfileEvent = ParticipantRegistered | ParticipantProfileUpdated | ConsentChanged
 
 
-async def apply(conn: asyncpg.Connection, deliveries: Sequence[Delivery], settings: MatchingSettings) -> None:
-    """Apply the run's events in order, in the caller's transaction (which holds the proposal lock)."""
+async def apply(
+    conn: asyncpg.Connection,
+    deliveries: Sequence[Delivery],
+    settings: MatchingSettings,
+    stored: dict[uuid.UUID, repository.RunParticipant] | None = None,
+) -> None:
+    """Apply the run's events in order, in the caller's transaction (which holds the proposal lock),
+    starting from its participants as ``stored`` when the caller has just read them."""
     start = 0
     while start < len(deliveries):
-        plan = await _Plan.load(conn, deliveries[start:], settings)
+        plan = await _Plan.load(conn, deliveries[start:], settings, stored)
+        stored = None  # the next plan starts after this one's writes
         start += plan.run()
         await plan.write(conn)
         if plan.freed:  # the last event planned withdrew proposals: refill their vacancies
@@ -105,10 +112,13 @@ class _Plan:
 
     @classmethod
     async def load(
-        cls, conn: asyncpg.Connection, deliveries: Sequence[Delivery], settings: MatchingSettings
+        cls,
+        conn: asyncpg.Connection,
+        deliveries: Sequence[Delivery],
+        settings: MatchingSettings,
+        stored: dict[uuid.UUID, repository.RunParticipant] | None,
     ) -> "_Plan":
         events = [_profile_event(d.event) for d in deliveries]
-        ids = list({event.participant_id for event in events})
         spoken = {entry.language for event in events if event.profile is not None for entry in event.profile.languages}
         vacancies = {
             row["id"]: _Vacancy(
@@ -123,7 +133,8 @@ class _Plan:
                 conn, spoken=sorted(spoken), per_position=settings.proposals_per_position
             )
         }
-        stored = await repository.run_participants(conn, ids)
+        if stored is None:
+            stored = await repository.run_participants(conn, list({event.participant_id for event in events}))
         participants = {
             pid: _Participant(
                 was_candidate=s.is_candidate, is_candidate=s.is_candidate, placed=s.placed, erased=s.erased

@@ -1,6 +1,7 @@
 """Matching's consumer: participant events of every city and placement events, as commands."""
 
 import re
+import uuid
 from collections.abc import Sequence
 from itertools import groupby
 
@@ -43,10 +44,11 @@ def consumer(settings: MatchingSettings) -> Consumer:
     reasons of its proposal) are blanked at its end."""
 
     async def apply(conn: asyncpg.Connection, deliveries: Sequence[Delivery]) -> None:
-        await _lock_proposing(conn, deliveries)  # once for the batch's transaction, before any row lock
+        # Once for the batch's transaction, before any row lock; under the shared lock the batch is one run.
+        stored = await _lock_proposing(conn, deliveries)
         for is_profile, run in groupby(deliveries, key=lambda d: _is_profile(d.event)):
             if is_profile:
-                await profiles.apply(conn, list(run), settings)
+                await profiles.apply(conn, list(run), settings, stored)
                 continue
             for delivery in run:
                 with delivery.traced():
@@ -64,26 +66,31 @@ def consumer(settings: MatchingSettings) -> Consumer:
     )
 
 
-async def _lock_proposing(conn: asyncpg.Connection, deliveries: Sequence[Delivery]) -> None:
+async def _lock_proposing(
+    conn: asyncpg.Connection, deliveries: Sequence[Delivery]
+) -> dict[uuid.UUID, repository.RunParticipant] | None:
     """Share the proposal lock if the batch can only add candidates and take room, else hold it alone.
 
     That is a batch of profile events, one per person, of people with no proposal waiting: each
     then upserts or drops its candidate and proposes them, and nothing is withdrawn or refilled.
     Erasures and placement events free room; so may a second event of someone the batch has just
-    proposed, or one of someone with a proposal waiting (withdrawing it). That last check runs under
-    the shared lock, as no batch sharing it proposes anyone outside itself; if it fails, the
-    savepoint's rollback drops the shared lock before the other is taken.
+    proposed, or one of someone with a proposal waiting (withdrawing it). That last check reads the
+    batch's people as stored, under the shared lock: no batch sharing it touches anyone outside itself,
+    so what it read still holds for planning the batch, and is returned for that; if the check fails,
+    the savepoint's rollback drops the shared lock before the other is taken, and None is returned.
     """
     people = [d.event.participant_id for d in deliveries if isinstance(d.event, profiles.ProfileEvent)]
     if len(people) == len(deliveries) and len(set(people)) == len(people):
         savepoint = conn.transaction()
         await savepoint.start()
         await repository.lock_proposing(conn, shared=True)
-        if not await repository.any_waiting(conn, people):
+        stored = await repository.run_participants(conn, people)
+        if not any(participant.waiting for participant in stored.values()):
             await savepoint.commit()
-            return
+            return stored
         await savepoint.rollback()
     await repository.lock_proposing(conn)
+    return None
 
 
 def _is_profile(event: Event) -> bool:

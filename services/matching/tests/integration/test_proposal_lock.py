@@ -116,6 +116,29 @@ async def test_two_batches_taking_the_same_room_side_by_side_never_exceed_it(
         await pool.close()
 
 
+async def test_an_update_of_someone_whose_proposal_was_decided_shares_the_lock(
+    fresh_database: Callable[[str], Awaitable[str]],
+) -> None:
+    """Only a proposal still waiting can be withdrawn: an update of someone whose proposal was accepted
+    frees no room, so its batch applies beside another batch sharing the lock (the vacancy is full)."""
+    pool = await _migrated_pool(await fresh_database("matching_decided"))
+    vacancy, person = _vacancy(PLUMBER, positions=1), uuid.uuid4()  # room for 2 proposals
+    try:
+        async with pool.acquire() as conn:
+            await _open(conn, vacancy)
+            await _apply(conn, [_registered(person, _profile(years=5), NOW)])
+            accept = "UPDATE matches SET status = 'accepted', decided_at = $2 WHERE participant_id = $1"
+            await conn.execute(accept, person, NOW)
+            await _apply(conn, [_registered(uuid.uuid4(), _profile(years=5), NOW) for _ in range(2)], offset=1)
+        async with pool.acquire() as first, first.transaction():
+            await _apply(first, [_registered(uuid.uuid4(), _profile(), NOW)], offset=3)
+            async with pool.acquire() as second, second.transaction():
+                await asyncio.wait_for(_apply(second, [_updated(person, _profile(years=6), NOW)], offset=4), 5)
+        assert len(await _proposed(pool)) == 2
+    finally:
+        await pool.close()
+
+
 @pytest.mark.parametrize("change", ["an update", "an erasure"])
 async def test_a_batch_that_may_free_room_holds_the_lock_alone(
     fresh_database: Callable[[str], Awaitable[str]], change: str

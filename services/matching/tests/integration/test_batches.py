@@ -326,6 +326,43 @@ async def test_proposals_are_exactly_whom_the_rules_find_eligible(
     assert proposed == eligible
 
 
+async def test_someone_placed_is_proposed_nowhere_else_when_their_profile_changes(fresh_database: Database) -> None:
+    """A profile event of someone whose placement has started (and not ended) is planned with them
+    placed, which makes them ineligible elsewhere: a vacancy opened meanwhile gets no proposal of theirs."""
+    first, second, person = _vacancy(PLUMBER, positions=1), _vacancy(PLUMBER, positions=1), uuid.uuid4()
+    pool = await asyncpg.create_pool(await fresh_database("matching_placed"), min_size=1, max_size=2)
+    try:
+        await apply_migrations(pool, ["mile_platform", "mile_matching"])
+        apply = subscribers.consumer(SETTINGS).handler
+        async with pool.acquire() as conn:
+            await _open(conn, first)
+            async with conn.transaction():
+                await apply(conn, [delivered(_registered(person, _profile(years=5), NOW), 0)])
+            match_id = await conn.fetchval(
+                "UPDATE matches SET status = 'accepted', decided_at = $2 WHERE participant_id = $1 RETURNING id",
+                person,
+                NOW,
+            )
+            started = PlacementStarted(
+                placement_id=uuid.uuid4(),
+                match_id=match_id,
+                vacancy_id=first.vacancy_id,
+                participant_id=person,
+                city=CITY,
+                kind=VacancyKind.WORK_EXPERIENCE,
+                started_at=NOW,
+            )
+            async with conn.transaction():
+                await apply(conn, [delivered(started, 1)])
+            await _open(conn, second)
+            async with conn.transaction():
+                await apply(conn, [delivered(_updated(person, _profile(years=6), NOW), 2)])
+            proposed = await conn.fetch("SELECT vacancy_id FROM matches WHERE participant_id = $1", person)
+        assert {row["vacancy_id"] for row in proposed} == {first.vacancy_id}
+    finally:
+        await pool.close()
+
+
 async def test_a_batch_locks_only_the_vacancies_its_participants_could_take(fresh_database: Database) -> None:
     """A batch of Italian speakers does not wait for a vacancy requiring German, being closed meanwhile
     (its row locked): it proposes for its own language's vacancy."""

@@ -118,8 +118,12 @@ class _Plan:
         settings: MatchingSettings,
         stored: dict[uuid.UUID, repository.RunParticipant] | None,
     ) -> "_Plan":
-        events = [_profile_event(d.event) for d in deliveries]
-        spoken = {entry.language for event in events if event.profile is not None for entry in event.profile.languages}
+        events: list[ProfileEvent] = []
+        spoken: set[str] = set()
+        for delivery in deliveries:  # one pass: on a backlog's batch each costs more in memory reads than in work
+            events.append(event := _profile_event(delivery.event))
+            for entry in event.profile.languages if event.profile is not None else ():
+                spoken.add(entry.language)
         vacancies = {
             row["id"]: _Vacancy(
                 row["id"],

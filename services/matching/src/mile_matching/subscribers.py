@@ -53,6 +53,8 @@ def consumer(settings: MatchingSettings) -> Consumer:
             for delivery in run:
                 with delivery.traced():
                     await _apply_one(conn, delivery.event, settings)
+        if stored is not None:  # profile events only: nobody erased (a pass over a backlog's batch spared)
+            return
         if erased := [d.event.participant_id for d in deliveries if isinstance(d.event, ParticipantErased)]:
             # Once for the batch: a scan of every stored response, under the proposal lock.
             await idempotency.forget_responses_naming(conn, erased)

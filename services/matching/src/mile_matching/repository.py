@@ -36,7 +36,7 @@ async def lock_proposing(conn: asyncpg.Connection, *, shared: bool = False) -> N
 
 
 # Whether the candidate row (alias c) has a placement started and not yet ended; run_participants
-# asks the same of each id in a batch by a lateral lookup, which the planner never turns into a scan.
+# asks the same of a batch's ids in one index scan of vacancy_placements.
 _PLACED = """EXISTS (SELECT 1 FROM vacancy_placements p
                     WHERE p.participant_id = c.participant_id AND p.started AND p.ended_at IS NULL)"""
 

@@ -10,7 +10,8 @@ ALTER TABLE candidates ALTER COLUMN profile TYPE json USING profile::json;
 -- Pods of the release before, running beside these during a rolling update, write profiles without
 -- languages: these triggers derive them for those writes only. A new candidate without languages
 -- gets them, and so does a profile changed with its languages left as they were, which costs a
--- writer that did give them (the same ones) only this on a profile update.
+-- writer that did give them (the same ones) only this on a profile update. Their statements prepared
+-- before the type change fail once (a cached plan's result type changed); a consumer batch retries.
 CREATE FUNCTION candidate_languages() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     NEW.languages := jsonb_path_query_array(NEW.profile::jsonb, '$.languages[*].language');

@@ -44,7 +44,8 @@ def consumer(settings: MatchingSettings) -> Consumer:
     reasons of its proposal) are blanked at its end."""
 
     async def apply(conn: asyncpg.Connection, deliveries: Sequence[Delivery]) -> None:
-        # Once for the batch's transaction, before any row lock; under the shared lock the batch is one run.
+        # Once for the batch's transaction, before any row lock. What it read under the shared lock holds
+        # for every run of the batch: each touches only its own people, and nobody is in two runs.
         stored = await _lock_proposing(conn, deliveries)
         for is_profile, run in groupby(deliveries, key=lambda d: _is_profile(d.event)):
             if is_profile:
